@@ -65,6 +65,30 @@ TEST(ConfigExamplesTest, SingleNodeImpliesReplicationOne) {
   EXPECT_EQ(c->cluster.bootstrap_expect, 1u);
 }
 
+TEST(ConfigExamplesTest, DocumentedExampleValidates) {
+  // The ```toml block of docs/config.md.
+  std::ifstream in(SB_CONFIG_DOC);
+  ASSERT_TRUE(in.good()) << SB_CONFIG_DOC;
+  std::string line, toml;
+  bool inside = false;
+  int blocks = 0;
+  while (std::getline(in, line)) {
+    if (line == "```toml") {
+      inside = true;
+      ++blocks;
+    } else if (inside && line == "```") {
+      inside = false;
+    } else if (inside) {
+      toml += line + "\n";
+    }
+  }
+  ASSERT_EQ(blocks, 1);
+  StatusOr<NodeConfig> c = ParseConfig(toml, "docs/config.md");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->node.advertise_peer.ToString(), "10.0.0.1:7400");
+  ASSERT_TRUE(c->classifier.has_value());
+}
+
 TEST(ConfigTest, DefaultsFillWhatTheFileLeavesOut) {
   NodeConfig c = MustParse(kMinimal);
   EXPECT_EQ(c.source, "test.toml");
