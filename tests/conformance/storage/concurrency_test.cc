@@ -147,6 +147,30 @@ TEST_P(StorageConformance, ConcurrentWritersAndReaders) {
             static_cast<size_t>(kWriters * kKeysPerWriter));
 }
 
+// A key that always exists is always found by a live read, while a writer
+// keeps overwriting it (no read falls between an old and a new version).
+TEST_P(StorageConformance, LiveGetNeverMissesAnOverwrittenKey) {
+  const uint32_t ks = Ks("overwrite");
+  ASSERT_TRUE(db().Put(ks, "k", "0").ok());
+  std::atomic<bool> done{false};
+  std::atomic<int> misses{0};
+  std::thread writer([&] {
+    for (int i = 1; i <= 5000; ++i) {
+      ASSERT_TRUE(db().Put(ks, "k", std::to_string(i)).ok());
+    }
+    done = true;
+  });
+  std::thread reader([&] {
+    std::string v;
+    for (int round = 0; round < 200000 && !done; ++round) {
+      if (!db().Get(ks, "k", &v).ok()) ++misses;
+    }
+  });
+  writer.join();
+  reader.join();
+  EXPECT_EQ(misses.load(), 0);
+}
+
 // Keyspace creation races with itself: every thread gets the same id.
 TEST_P(StorageConformance, ConcurrentKeyspaceCreation) {
   std::vector<uint32_t> ids(4);
