@@ -18,7 +18,8 @@
 //
 // Thread safety: a Storage, and a Snapshot, may be used by many threads at
 // once (the plugin contract). A WriteBatch or an Iterator is used by one
-// thread at a time. All types are move-only.
+// thread at a time. All types are move-only; a moved-from object may only
+// be destroyed or assigned to.
 #pragma once
 
 #include <cstdint>

@@ -87,7 +87,10 @@ struct sb_storage {
   rocksdb::ColumnFamilyHandle* default_family = nullptr;
 
   // Keyspace table: id = index + 1. Handles stay valid until close, so a
-  // looked-up pointer may be used after the lock is released.
+  // looked-up pointer may be used after the lock is released. Creation is
+  // serialized by create_mu and holds `mu` exclusively only to append, so
+  // readers never wait for RocksDB's MANIFEST sync.
+  std::mutex create_mu;
   mutable std::shared_mutex mu;
   std::vector<std::string> names;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
@@ -296,14 +299,19 @@ sb_code Keyspace(sb_storage* db, const char* name, uint32_t* out_id,
       std::shared_lock lock(db->mu);
       if (find()) return sb_status_ok(st);
     }
-    std::unique_lock lock(db->mu);
-    if (find()) return sb_status_ok(st);
+    std::lock_guard create_lock(db->create_mu);
+    {
+      // Another thread may have created it while we waited.
+      std::shared_lock lock(db->mu);
+      if (find()) return sb_status_ok(st);
+    }
     // CreateColumnFamily records the family in the MANIFEST and syncs it:
     // the keyspace is durable when this returns.
     rocksdb::ColumnFamilyHandle* handle = nullptr;
     rocksdb::Status s = db->db->CreateColumnFamily(
         db->options.cf, kFamilyPrefix + std::string(n), &handle);
     if (!s.ok()) return SetFromRocks(st, s, "creating keyspace");
+    std::unique_lock lock(db->mu);
     db->names.emplace_back(n);
     db->families.push_back(handle);
     *out_id = static_cast<uint32_t>(db->families.size());

@@ -257,7 +257,7 @@ TEST_P(StorageConformance, BatchReuseClearAndCount) {
   EXPECT_TRUE(db().Write(*batch, true).ok());
 }
 
-TEST_P(StorageConformance, BatchOfAnotherInstanceIsRefused) {
+TEST_P(StorageConformance, ObjectsOfAnotherInstanceAreRefused) {
   auto other = OpenAt(root_ / "other");
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   auto ks = other->Keyspace("ks");
@@ -266,6 +266,17 @@ TEST_P(StorageConformance, BatchOfAnotherInstanceIsRefused) {
   ASSERT_TRUE(batch.ok());
   ASSERT_TRUE(batch->Put(*ks, "k", "v").ok());
   EXPECT_EQ(db().Write(*batch).code(), Code::kInvalidArgument);
+  // A snapshot of the other instance, for a get or an iterator.
+  const uint32_t mine = Ks("ks");
+  auto snap = other->NewSnapshot();
+  ASSERT_TRUE(snap.ok());
+  std::string v;
+  EXPECT_EQ(db().Get(mine, "k", &v, &*snap).code(), Code::kInvalidArgument);
+  IterOptions opts;
+  opts.snapshot = &*snap;
+  auto it = db().NewIterator(mine, opts);
+  ASSERT_FALSE(it.ok());
+  EXPECT_EQ(it.status().code(), Code::kInvalidArgument);
 }
 
 TEST_P(StorageConformance, SnapshotIsAConsistentView) {
