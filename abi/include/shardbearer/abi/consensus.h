@@ -303,7 +303,10 @@ typedef struct sb_consensus_vtable {
   int32_t (*has_ready)(const sb_consensus* c);
 
   /* Fill *out (host-owned, struct_size set by the host) with the next batch.
-   * Call advance() before the next ready(). */
+   * Between ready() and advance() the batch is outstanding: the host may
+   * call status, members and has_ready (which returns 0); step, propose,
+   * read_index, change_membership, transfer_leadership, compact and ready
+   * return SB_BUSY; tick is remembered and applied by advance. */
   sb_code (*ready)(sb_consensus* c, sb_consensus_ready* out, sb_status* st);
 
   /* The last batch was persisted, sent and applied. */
