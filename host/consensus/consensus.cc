@@ -96,6 +96,28 @@ StatusOr<const sb_consensus_vtable*> Vtable(const PluginLibrary& lib) {
         std::to_string(vt->struct_size) + " bytes; this host needs " +
         std::to_string(sizeof(sb_consensus_vtable)));
   }
+  const void* members[] = {
+      reinterpret_cast<const void*>(vt->check_config),
+      reinterpret_cast<const void*>(vt->create),
+      reinterpret_cast<const void*>(vt->destroy),
+      reinterpret_cast<const void*>(vt->tick),
+      reinterpret_cast<const void*>(vt->step),
+      reinterpret_cast<const void*>(vt->propose),
+      reinterpret_cast<const void*>(vt->read_index),
+      reinterpret_cast<const void*>(vt->change_membership),
+      reinterpret_cast<const void*>(vt->transfer_leadership),
+      reinterpret_cast<const void*>(vt->compact),
+      reinterpret_cast<const void*>(vt->status),
+      reinterpret_cast<const void*>(vt->members),
+      reinterpret_cast<const void*>(vt->has_ready),
+      reinterpret_cast<const void*>(vt->ready),
+      reinterpret_cast<const void*>(vt->advance)};
+  for (const void* m : members) {
+    if (m == nullptr) {
+      return Status::InvalidArgument("consensus plugin '" + lib.path() +
+                                     "' has a null vtable member");
+    }
+  }
   return vt;
 }
 
