@@ -237,6 +237,10 @@ service Kv {
 /* ======================================================================
  * Admin — the operator service (shardbearer-ctl speaks it).
  *
+ * Kv and Admin are served on the same client port without a multiplexed
+ * protocol: method names are unique across the two services, so a plain
+ * generated client of either service works. Keep them unique.
+ *
  * Mutating calls go to the controller (any node forwards) and return once
  * the council committed the change; the change itself (rebalancing, shard
  * moves) proceeds asynchronously and shows in later configurations.
@@ -356,7 +360,7 @@ service Admin {
               3: NotReady not_ready, 4: InvalidArgument invalid_argument)
 
   /* Forget a radiant that is gone for good (no hand-off). */
-  AdminResult remove(1: NodeRequest request)
+  AdminResult remove_node(1: NodeRequest request)
       throws (1: WrongLeader wrong_leader, 2: Timeout timeout,
               3: NotReady not_ready, 4: InvalidArgument invalid_argument)
 
