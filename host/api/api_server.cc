@@ -279,8 +279,12 @@ void ApiServer::Serve(sb::wire::FramedConnection& conn) {
                                  " is not a call");
       }
       // Step 2: rewind and let the generated processor decode and answer.
-      in->resetBuffer(reinterpret_cast<uint8_t*>(frame.data()),
-                      static_cast<uint32_t>(frame.size()));
+      // (A fresh buffer: the message-size budget counts consumed bytes.)
+      in = std::make_shared<TMemoryBuffer>(
+          reinterpret_cast<uint8_t*>(frame.data()),
+          static_cast<uint32_t>(frame.size()), TMemoryBuffer::OBSERVE,
+          sb::wire::BoundedConfig(static_cast<uint32_t>(frame.size())));
+      in_proto = std::make_shared<TBinaryProtocol>(in);
       auto& processor =
           AdminMethods().count(name) ? admin_processor_ : kv_processor_;
       out->resetBuffer();

@@ -97,6 +97,23 @@ TEST(TransportThrift, BinaryAndLargeMessagesArriveIntact) {
   EXPECT_EQ(got[2].second, "");
 }
 
+TEST(TransportThrift, OneConnectionCarriesMoreThanThriftMessageBudget) {
+  // Thrift counts bytes against a 100 MB per-message budget on some
+  // transports; a peer connection lives for days and must not hit it.
+  TransportNode a, b;
+  ASSERT_TRUE(a.Start(1, FastConfig()).ok());
+  ASSERT_TRUE(b.Start(2, FastConfig()).ok());
+  ASSERT_TRUE(a.transport->AddPeer(2, b.address).ok());
+  ASSERT_TRUE(b.transport->AddPeer(1, a.address).ok());
+  const std::string chunk(1u << 20, 'z');
+  constexpr int kCount = 130;
+  for (int i = 0; i < kCount; ++i) {
+    ASSERT_TRUE(WaitFor([&] { return a.transport->Send(2, chunk).ok(); }));
+  }
+  ASSERT_TRUE(WaitFor([&] { return b.Count() == kCount; })) << b.Count();
+  EXPECT_EQ(a.transport->Stats().connects, 1u);
+}
+
 TEST(TransportThrift, SendErrors) {
   TransportNode a;
   ConfigSection cfg = FastConfig();
