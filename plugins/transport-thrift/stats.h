@@ -15,7 +15,7 @@ struct Stats {
       connects{0}, connect_failures{0}, inbound_accepted{0}, inbound_refused{0},
       inbound_open{0}, outbound_open{0};
 
-  void Fill(sb_transport_stats* out) const;
+  void Fill(sb_transport_stats* out, uint64_t extra_refused) const;
 };
 
 }  // namespace sb::transport_thrift

@@ -10,7 +10,7 @@ namespace sb::transport_thrift {
 
 namespace w = ::shardbearer::wire;
 
-void Stats::Fill(sb_transport_stats* out) const {
+void Stats::Fill(sb_transport_stats* out, uint64_t extra_refused) const {
   sb_transport_stats s{};
   s.struct_size = sizeof s;
   s.messages_sent = messages_sent;
@@ -23,7 +23,7 @@ void Stats::Fill(sb_transport_stats* out) const {
   s.connects = connects;
   s.connect_failures = connect_failures;
   s.inbound_accepted = inbound_accepted;
-  s.inbound_refused = inbound_refused;
+  s.inbound_refused = inbound_refused + extra_refused;
   s.inbound_open = inbound_open;
   s.outbound_open = outbound_open;
   // Copy only what the caller's (possibly older, smaller) struct holds.
@@ -83,6 +83,17 @@ sb_code ThriftTransport::Create(const sb_transport_create_args* args,
 }
 
 ThriftTransport::~ThriftTransport() { Shutdown(); }
+
+void ThriftTransport::FillStats(sb_transport_stats* out) const {
+  // Connections refused at accept (max_inbound_connections) are counted by
+  // the server; fold them into inbound_refused.
+  uint64_t at_accept = 0;
+  {
+    std::lock_guard<std::mutex> lock(server_mu_);
+    if (server_) at_accept = server_->refused_connections();
+  }
+  stats_.Fill(out, at_accept);
+}
 
 sb_code ThriftTransport::Listen(sb_status* st) {
   std::lock_guard<std::mutex> lock(server_mu_);

@@ -44,7 +44,7 @@ class ThriftTransport {
   sb_code UpdatePeer(uint64_t id, const char* address, sb_status* st);
   sb_code RemovePeer(uint64_t id, sb_status* st);
   sb_code Send(uint64_t to, sb_bytes msg, sb_status* st);
-  void FillStats(sb_transport_stats* out) const { stats_.Fill(out); }
+  void FillStats(sb_transport_stats* out) const;
   void Shutdown();
 
  private:
@@ -62,14 +62,14 @@ class ThriftTransport {
   sb_transport_deliver_fn deliver_ = nullptr;
   void* deliver_ctx_ = nullptr;
   std::shared_ptr<sb::wire::TlsContext> tls_client_, tls_server_;
-  Stats stats_;
+  mutable Stats stats_;
   LinkContext link_ctx_{};
 
   mutable std::shared_mutex mu_;  // guards peers_, shut_down_
   std::map<uint64_t, std::unique_ptr<PeerLink>> peers_;
   bool shut_down_ = false;
 
-  std::mutex server_mu_;  // serializes Listen / Shutdown
+  mutable std::mutex server_mu_;  // guards server_
   std::unique_ptr<sb::wire::FramedServer> server_;
 };
 
