@@ -1,0 +1,66 @@
+// host/api/api_server.h — the public API server: Kv and Admin over framed +
+// binary Thrift on the client port.
+//
+// Model: one thread per connection from a bounded pool (max_connections;
+// more are refused at accept with a log line), built on thrift/net's
+// FramedServer. Each request frame is read whole, with the frame size limit
+// derived from ApiLimits and the idle/read deadlines, then dispatched: Kv and
+// Admin method names are unique, so both services share the port without a
+// multiplexed protocol and any plain generated client works. Requests are
+// validated against ApiLimits (empty key: InvalidArgument; oversized key,
+// value or batch: TooLarge) before a handler sees them. Malformed frames
+// close the connection with a log line; other connections are unaffected.
+//
+// Thread safety: Start/Stop from one owning thread; handlers are called
+// from connection threads concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "host/api/handlers.h"
+#include "host/api/limits.h"
+#include "host/common/status.h"
+#include "thrift/net/framed_server.h"
+
+namespace sb::api {
+
+struct ApiServerOptions {
+  std::string listen_address = "127.0.0.1:0";
+  ApiLimits limits;
+  int max_connections = 1024;
+  int idle_timeout_ms = 300000;  // a client may stay idle 5 minutes
+  int read_timeout_ms = 10000;   // a begun request frame completes in 10 s
+  sb::wire::TlsFiles tls;        // optional mutual TLS (all three files)
+  // Log sink; default: spdlog.
+  std::function<void(int level, const std::string& message)> log;
+};
+
+class ApiServer {
+ public:
+  ApiServer(std::shared_ptr<KvHandler> kv, std::shared_ptr<AdminHandler> admin);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  Status Start(const ApiServerOptions& options);
+  void Stop();
+
+  // Bound address, "host:port".
+  std::string address() const { return server_.address(); }
+  int open_connections() const { return server_.open_connections(); }
+  uint64_t refused_connections() const { return server_.refused_connections(); }
+
+ private:
+  void Serve(sb::wire::FramedConnection& conn);
+
+  std::shared_ptr<KvHandler> kv_;
+  std::shared_ptr<AdminHandler> admin_;
+  ApiServerOptions options_;
+  std::shared_ptr<void> kv_processor_, admin_processor_;
+  sb::wire::FramedServer server_;
+};
+
+}  // namespace sb::api

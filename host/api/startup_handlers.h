@@ -1,0 +1,71 @@
+// host/api/startup_handlers.h — the handlers a node serves before its
+// order and council logic exist: every Kv call answers NotReady, Admin
+// status answers this node's real identity, other Admin calls NotReady.
+//
+// Thread safety: immutable after construction except the paused flag
+// (atomic); safe for concurrent calls.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host/api/handlers.h"
+
+namespace sb::api {
+
+// What a node knows about itself at start.
+struct NodeInfo {
+  uint64_t node_id = 0;
+  std::string version;
+  std::string cluster_id;
+  std::string client_address;
+  std::string peer_address;
+  std::vector<std::string> plugins;  // "kind=name version"
+};
+
+class NotReadyKvHandler : public KvHandler {
+ public:
+  explicit NotReadyKvHandler(std::string reason) : reason_(std::move(reason)) {}
+  ApiOr<wire::GetResult> Get(const wire::GetRequest&) override { return E(); }
+  ApiOr<wire::PutResult> Put(const wire::PutRequest&) override { return E(); }
+  ApiOr<wire::AppendResult> Append(const wire::AppendRequest&) override {
+    return E();
+  }
+  ApiOr<wire::DeleteResult> Delete(const wire::DeleteRequest&) override {
+    return E();
+  }
+  ApiOr<wire::CasResult> CompareAndSet(const wire::CasRequest&) override {
+    return E();
+  }
+  ApiOr<wire::MultiGetResult> MultiGet(const wire::MultiGetRequest&) override {
+    return E();
+  }
+
+ private:
+  ApiError E() const { return ApiError::NotReady(reason_, 1000); }
+  std::string reason_;
+};
+
+class StartupAdminHandler : public AdminHandler {
+ public:
+  explicit StartupAdminHandler(NodeInfo info);
+  ApiOr<wire::NodeStatus> Status() override;
+  ApiOr<wire::Configuration> QueryConfig(int64_t num) override;
+  ApiOr<wire::AdminResult> Init(const wire::InitRequest& r) override;
+  ApiOr<wire::AdminResult> Join(const wire::JoinRequest& r) override;
+  ApiOr<wire::AdminResult> Leave(const wire::NodeRequest& r) override;
+  ApiOr<wire::AdminResult> Move(const wire::MoveRequest& r) override;
+  ApiOr<wire::AdminResult> Drain(const wire::NodeRequest& r) override;
+  ApiOr<wire::AdminResult> RemoveNode(const wire::NodeRequest& r) override;
+  ApiOr<wire::AdminResult> PauseAutonomy() override;
+  ApiOr<wire::AdminResult> ResumeAutonomy() override;
+
+ private:
+  ApiError NotYet(const char* what) const;
+  NodeInfo info_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace sb::api

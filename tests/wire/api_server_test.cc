@@ -1,0 +1,335 @@
+// The public API server: C++ client round trips, limits and typed errors,
+// the startup handlers, and bad input on the client port (garbage, truncated,
+// oversized and slow frames, a non-call message, a connection flood), each
+// closed with a log line while other clients keep being served.
+#include "host/api/api_server.h"
+
+#include <gtest/gtest.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSocket.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/api/startup_handlers.h"
+#include "shardbearer/client.h"
+#include "shardbearer/wire/Admin.h"
+#include "shardbearer/wire/Kv.h"
+#include "tests/wire/memory_kv_handler.h"
+#include "tests/wire/test_support.h"
+
+namespace sb::test {
+namespace {
+
+using std::chrono::milliseconds;
+namespace tt = apache::thrift::transport;
+namespace tp = apache::thrift::protocol;
+
+class ApiServerTest : public ::testing::Test {
+ protected:
+  void StartServer(api::ApiServerOptions o = {}) {
+    kv_ = std::make_shared<MemoryKvHandler>();
+    api::NodeInfo info;
+    info.node_id = 7;
+    info.version = "0.1.0";
+    info.client_address = "127.0.0.1:0";
+    info.plugins = {"transport=transport-thrift 1.0.0"};
+    admin_ = std::make_shared<api::StartupAdminHandler>(info);
+    server_ = std::make_unique<api::ApiServer>(kv_, admin_);
+    o.log = [this](int level, const std::string& m) {
+      std::fprintf(stderr, "[api %d] %s\n", level, m.c_str());
+      std::lock_guard<std::mutex> lock(mu_);
+      logs_.push_back(m);
+    };
+    Status st = server_->Start(o);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    port_ = PortOf(server_->address());
+  }
+  bool Logged(const std::string& needle) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& l : logs_) {
+      if (l.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+  client::Client NewClient() {
+    client::ClientOptions o;
+    o.addresses = {"127.0.0.1:" + std::to_string(port_)};
+    o.max_attempts = 2;
+    return client::Client(o);
+  }
+  // The server still answers a well-formed client.
+  void ExpectStillServing() {
+    auto c = NewClient();
+    auto r = c.Put("alive", "yes");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    auto g = c.Get("alive");
+    ASSERT_TRUE(g.ok());
+    EXPECT_EQ(*g.value(), "yes");
+  }
+
+  std::shared_ptr<MemoryKvHandler> kv_;
+  std::shared_ptr<api::StartupAdminHandler> admin_;
+  std::unique_ptr<api::ApiServer> server_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::vector<std::string> logs_;
+};
+
+TEST_F(ApiServerTest, ClientRoundTrip) {
+  StartServer();
+  auto c = NewClient();
+  ASSERT_TRUE(c.Put("k1", std::string("v\0\xff", 3)).ok());
+  auto g = c.Get("k1");
+  ASSERT_TRUE(g.ok());
+  ASSERT_TRUE(g.value().has_value());
+  EXPECT_EQ(*g.value(), std::string("v\0\xff", 3));
+  EXPECT_FALSE(c.Get("missing").value().has_value());
+  auto n = c.Append("k1", "++");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n.value(), 5);
+  auto cas = c.CompareAndSet("k1", std::string("wrong"), std::string("x"));
+  ASSERT_TRUE(cas.ok());
+  EXPECT_FALSE(cas.value().succeeded);
+  cas = c.CompareAndSet("k1", std::string("v\0\xff++", 5), std::string("x"));
+  ASSERT_TRUE(cas.ok());
+  EXPECT_TRUE(cas.value().succeeded);
+  cas = c.CompareAndSet("new", std::nullopt, std::string("created"));
+  ASSERT_TRUE(cas.ok());
+  EXPECT_TRUE(cas.value().succeeded);
+  auto mg = c.MultiGet({"k1", "nope", "new"});
+  ASSERT_TRUE(mg.ok());
+  ASSERT_EQ(mg.value().size(), 3u);
+  EXPECT_EQ(*mg.value()[0], "x");
+  EXPECT_FALSE(mg.value()[1].has_value());
+  EXPECT_EQ(*mg.value()[2], "created");
+  auto d = c.Delete("k1");
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d.value());
+  EXPECT_FALSE(c.Delete("k1").value());
+}
+
+TEST_F(ApiServerTest, LimitsAnswerTypedErrors) {
+  api::ApiServerOptions o;
+  o.limits.max_key_bytes = 16;
+  o.limits.max_value_bytes = 64;
+  o.limits.max_batch_ops = 4;
+  StartServer(o);
+  auto c = NewClient();
+  auto r = c.Put("", "v");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, client::ErrorCode::kInvalidArgument);
+  r = c.Put(std::string(17, 'k'), "v");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, client::ErrorCode::kTooLarge);
+  r = c.Put("k", std::string(65, 'v'));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, client::ErrorCode::kTooLarge);
+  auto mg = c.MultiGet({"a", "b", "c", "d", "e"});
+  ASSERT_FALSE(mg.ok());
+  EXPECT_EQ(mg.error().code, client::ErrorCode::kTooLarge);
+  EXPECT_TRUE(c.Put(std::string(16, 'k'), std::string(64, 'v')).ok());
+
+  // The typed exception carries subject, size and limit.
+  auto sock = std::make_shared<tt::TSocket>("127.0.0.1", port_);
+  auto trans = std::make_shared<tt::TFramedTransport>(sock);
+  shardbearer::wire::KvClient raw(std::make_shared<tp::TBinaryProtocol>(trans));
+  trans->open();
+  shardbearer::wire::PutRequest req;
+  req.key = "k";
+  req.value = std::string(100, 'v');
+  req.write_id.client_id = 1;
+  req.write_id.sequence = 1;
+  shardbearer::wire::PutResult res;
+  try {
+    raw.put(res, req);
+    FAIL() << "expected TooLarge";
+  } catch (const shardbearer::wire::TooLarge& e) {
+    EXPECT_EQ(e.subject, "value");
+    EXPECT_EQ(e.size, 100);
+    EXPECT_EQ(e.max_allowed, 64);
+    EXPECT_EQ(e.code, shardbearer::wire::ErrorCode::TOO_LARGE);
+  }
+  req.value = "v";
+  req.write_id.sequence = 0;
+  EXPECT_THROW(raw.put(res, req), shardbearer::wire::InvalidArgument);
+}
+
+TEST_F(ApiServerTest, RetriedWriteAppliesOnce) {
+  StartServer();
+  auto sock = std::make_shared<tt::TSocket>("127.0.0.1", port_);
+  auto trans = std::make_shared<tt::TFramedTransport>(sock);
+  shardbearer::wire::KvClient raw(std::make_shared<tp::TBinaryProtocol>(trans));
+  trans->open();
+  shardbearer::wire::AppendRequest req;
+  req.key = "log";
+  req.value = "x";
+  req.write_id.client_id = 42;
+  req.write_id.sequence = 1;
+  shardbearer::wire::AppendResult res;
+  raw.append(res, req);
+  raw.append(res, req);  // a retry of the same write
+  EXPECT_EQ(res.new_size, 1);
+}
+
+TEST_F(ApiServerTest, StartupHandlersAnswerNotReadyAndStatus) {
+  kv_ = nullptr;
+  api::NodeInfo info;
+  info.node_id = 9;
+  info.version = "0.1.0";
+  info.cluster_id = "";
+  auto server = std::make_unique<api::ApiServer>(
+      std::make_shared<api::NotReadyKvHandler>("node is starting"),
+      std::make_shared<api::StartupAdminHandler>(info));
+  ASSERT_TRUE(server->Start({}).ok());
+  int port = PortOf(server->address());
+  auto sock = std::make_shared<tt::TSocket>("127.0.0.1", port);
+  auto trans = std::make_shared<tt::TFramedTransport>(sock);
+  auto proto = std::make_shared<tp::TBinaryProtocol>(trans);
+  shardbearer::wire::KvClient kv(proto);
+  shardbearer::wire::AdminClient admin(proto);
+  trans->open();
+  shardbearer::wire::GetRequest g;
+  g.key = "k";
+  shardbearer::wire::GetResult gr;
+  try {
+    kv.get(gr, g);
+    FAIL() << "expected NotReady";
+  } catch (const shardbearer::wire::NotReady& e) {
+    EXPECT_EQ(e.message, "node is starting");
+    EXPECT_GT(e.retry_after_ms, 0);
+  }
+  shardbearer::wire::NodeStatus st;
+  admin.status(st);  // same connection: services share the port
+  EXPECT_EQ(st.node_id, 9);
+  EXPECT_EQ(st.version, "0.1.0");
+  EXPECT_EQ(st.role, shardbearer::wire::NodeRole::JOINING);
+  shardbearer::wire::AdminResult ar;
+  EXPECT_THROW(admin.pause_autonomy(ar), shardbearer::wire::NotReady);
+  shardbearer::wire::NodeRequest nr;
+  nr.node_id = 0;
+  EXPECT_THROW(admin.drain(ar, nr), shardbearer::wire::InvalidArgument);
+}
+
+TEST_F(ApiServerTest, GarbageBytesCloseTheConnection) {
+  StartServer();
+  int fd = RawConnect(port_);
+  ASSERT_GE(fd, 0);
+  // An HTTP request read as a frame length is ~1.2 GB: refused unread.
+  ASSERT_TRUE(RawWrite(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(WaitClosed(fd, milliseconds(5000)));
+  ::close(fd);
+  EXPECT_TRUE(WaitFor([&] { return Logged("frame too large"); }));
+  // A small frame of random bytes: malformed request.
+  fd = RawConnect(port_);
+  ASSERT_TRUE(RawWrite(fd, FrameHeader(12) + "\x01\x02garbage!!!"));
+  EXPECT_TRUE(WaitClosed(fd, milliseconds(5000)));
+  ::close(fd);
+  EXPECT_TRUE(WaitFor([&] { return Logged("malformed request"); }));
+  ExpectStillServing();
+}
+
+TEST_F(ApiServerTest, TruncatedFrameIsDroppedWithALogLine) {
+  StartServer();
+  int fd = RawConnect(port_);
+  ASSERT_TRUE(RawWrite(fd, FrameHeader(100) + std::string(10, 'x')));
+  ::shutdown(fd, SHUT_WR);
+  EXPECT_TRUE(WaitClosed(fd, milliseconds(5000)));
+  ::close(fd);
+  EXPECT_TRUE(WaitFor([&] { return Logged("inside a frame"); }));
+  ExpectStillServing();
+}
+
+TEST_F(ApiServerTest, OversizedFrameIsRefusedBeforeReading) {
+  api::ApiServerOptions o;
+  o.limits.max_value_bytes = 1024;
+  o.limits.max_key_bytes = 64;
+  o.limits.max_batch_ops = 8;
+  StartServer(o);
+  uint32_t max = o.limits.MaxFrameBytes();
+  int fd = RawConnect(port_);
+  ASSERT_TRUE(RawWrite(fd, FrameHeader(max + 1)));
+  EXPECT_TRUE(WaitClosed(fd, milliseconds(5000)));
+  ::close(fd);
+  EXPECT_TRUE(WaitFor(
+      [&] { return Logged("max_frame_bytes=" + std::to_string(max)); }));
+  ExpectStillServing();
+}
+
+TEST_F(ApiServerTest, SlowClientIsCutOffAtTheReadDeadline) {
+  api::ApiServerOptions o;
+  o.read_timeout_ms = 300;
+  StartServer(o);
+  int fd = RawConnect(port_);
+  // Start a frame, then dribble a byte now and then: the per-frame deadline
+  // (not a per-read timeout) cuts it off.
+  ASSERT_TRUE(RawWrite(fd, FrameHeader(64) + "ab"));
+  bool closed = false;
+  for (int i = 0; i < 50 && !closed; ++i) {
+    RawWrite(fd, "c");
+    closed = WaitClosed(fd, milliseconds(100));
+  }
+  EXPECT_TRUE(closed);
+  ::close(fd);
+  EXPECT_TRUE(WaitFor([&] { return Logged("read timeout"); }));
+  ExpectStillServing();
+}
+
+TEST_F(ApiServerTest, IdleConnectionIsClosed) {
+  api::ApiServerOptions o;
+  o.idle_timeout_ms = 200;
+  StartServer(o);
+  int fd = RawConnect(port_);
+  EXPECT_TRUE(WaitClosed(fd, milliseconds(5000)));
+  ::close(fd);
+  EXPECT_TRUE(WaitFor([&] { return Logged("idle timeout"); }));
+}
+
+TEST_F(ApiServerTest, ConnectionFloodIsBounded) {
+  api::ApiServerOptions o;
+  o.max_connections = 8;
+  StartServer(o);
+  // One well-behaved client connected before the flood keeps working.
+  auto keeper = NewClient();
+  ASSERT_TRUE(keeper.Put("before", "1").ok());
+  long rss_before = RssBytes();
+  std::vector<int> flood;
+  for (int i = 0; i < 200; ++i) {
+    int fd = RawConnect(port_);
+    if (fd >= 0) flood.push_back(fd);
+  }
+  ASSERT_TRUE(WaitFor([&] { return server_->refused_connections() >= 150; }))
+      << server_->refused_connections();
+  EXPECT_LE(server_->open_connections(), 8);
+  EXPECT_TRUE(Logged("max_connections=8"));
+  EXPECT_TRUE(keeper.Put("during", "2").ok());
+  // Loose bound: 200 refused connections must not cost memory per socket.
+  EXPECT_LT(RssBytes() - rss_before, 64L << 20);
+  for (int fd : flood) ::close(fd);
+  ASSERT_TRUE(WaitFor([&] { return server_->open_connections() <= 1; }));
+  ExpectStillServing();
+}
+
+TEST_F(ApiServerTest, ReplyMessageTypeIsRefused) {
+  StartServer();
+  // A well-formed T_REPLY message is not a call.
+  auto buf = std::make_shared<tt::TMemoryBuffer>();
+  tp::TBinaryProtocol p(buf);
+  p.writeMessageBegin("get", tp::T_REPLY, 1);
+  p.writeStructBegin("x");
+  p.writeFieldStop();
+  p.writeStructEnd();
+  p.writeMessageEnd();
+  std::string body = buf->getBufferAsString();
+  int fd = RawConnect(port_);
+  ASSERT_TRUE(RawWrite(fd, FrameHeader(body.size()) + body));
+  EXPECT_TRUE(WaitClosed(fd, milliseconds(5000)));
+  ::close(fd);
+  EXPECT_TRUE(WaitFor([&] { return Logged("is not a call"); }));
+  ExpectStillServing();
+}
+
+}  // namespace
+}  // namespace sb::test

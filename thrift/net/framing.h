@@ -1,0 +1,121 @@
+// thrift/net/framing.h — one framed connection: length-prefixed frames read
+// with a size limit and deadlines, and Thrift binary (de)serialization of
+// bounded buffers.
+//
+// Frame format (Thrift's framed transport): a 4-byte big-endian length, then
+// that many payload bytes. ReadFrame checks the length against
+// max_frame_bytes before allocating anything, waits at most idle_timeout_ms
+// for a frame to begin and at most read_timeout_ms for a begun frame to end,
+// so a slow or silent peer cannot hold a connection forever.
+//
+// Thread safety: one thread reads and writes a FramedConnection; Interrupt()
+// may be called from any thread and makes a blocked read or write fail.
+#pragma once
+
+#include <thrift/TConfiguration.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSocket.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace sb::wire {
+
+struct FrameLimits {
+  uint32_t max_frame_bytes = 16u << 20;
+  int idle_timeout_ms = 60000;   // wait for the first byte of a frame
+  int read_timeout_ms = 10000;   // first byte to last byte of a frame
+  int write_timeout_ms = 10000;  // one frame written
+};
+
+enum class ReadResult {
+  kOk,
+  kClosed,    // orderly close between frames
+  kIdle,      // no frame began within idle_timeout_ms
+  kSlow,      // a frame did not complete within read_timeout_ms
+  kTooLarge,  // announced length over max_frame_bytes (or zero)
+  kError,     // I/O or TLS error, close in the middle of a frame
+};
+
+const char* ReadResultName(ReadResult r);
+
+class FramedConnection {
+ public:
+  FramedConnection(std::shared_ptr<apache::thrift::transport::TSocket> socket,
+                   FrameLimits limits);
+  ~FramedConnection();
+  FramedConnection(const FramedConnection&) = delete;
+  FramedConnection& operator=(const FramedConnection&) = delete;
+
+  // Reads one frame's payload into *payload. On anything but kOk, *why says
+  // what happened and the connection must be closed.
+  ReadResult ReadFrame(std::string* payload, std::string* why);
+
+  // Writes one frame (header + payload) and flushes. False + *why on error
+  // or when payload exceeds max_frame_bytes.
+  bool WriteFrame(const std::string& payload, std::string* why);
+
+  // Makes a blocked or future read/write fail. Thread-safe, idempotent.
+  void Interrupt();
+  // Closes the socket. Called by the owning thread only.
+  void Close();
+
+  // "ip:port" of the other side.
+  const std::string& peer() const { return peer_; }
+  const FrameLimits& limits() const { return limits_; }
+  apache::thrift::transport::TSocket& socket() { return *socket_; }
+
+ private:
+  // Reads exactly n bytes before deadline_ms (monotonic ms); 0 / -1 / -2:
+  // ok / timed out / error-or-eof (eof_at_start when nothing was read).
+  int ReadExactly(uint8_t* buf, size_t n, int64_t deadline_ms,
+                  bool* eof_at_start, std::string* why);
+
+  std::shared_ptr<apache::thrift::transport::TSocket> socket_;
+  FrameLimits limits_;
+  std::string peer_;
+  std::atomic<bool> interrupted_{false};
+};
+
+// Monotonic milliseconds.
+int64_t NowMs();
+
+// A Thrift configuration whose message size bounds every length field read
+// from a buffer of `bytes` bytes (strings and containers larger than the
+// buffer are refused before allocation).
+std::shared_ptr<apache::thrift::TConfiguration> BoundedConfig(uint32_t bytes);
+
+// Binary-protocol encoding of a generated struct.
+template <typename T>
+std::string Serialize(const T& value) {
+  auto buf = std::make_shared<apache::thrift::transport::TMemoryBuffer>();
+  apache::thrift::protocol::TBinaryProtocol proto(buf);
+  value.write(&proto);
+  return buf->getBufferAsString();
+}
+
+// Decodes `bytes` into *value. False + *why on malformed input; never
+// allocates more than a small multiple of bytes.size().
+template <typename T>
+bool Deserialize(const std::string& bytes, T* value, std::string* why) {
+  try {
+    auto buf = std::make_shared<apache::thrift::transport::TMemoryBuffer>(
+        reinterpret_cast<uint8_t*>(const_cast<char*>(bytes.data())),
+        static_cast<uint32_t>(bytes.size()),
+        apache::thrift::transport::TMemoryBuffer::OBSERVE,
+        BoundedConfig(static_cast<uint32_t>(bytes.size())));
+    apache::thrift::protocol::TBinaryProtocol proto(buf);
+    proto.setStringSizeLimit(static_cast<int32_t>(bytes.size()));
+    proto.setContainerSizeLimit(static_cast<int32_t>(bytes.size()));
+    value->read(&proto);
+    return true;
+  } catch (const std::exception& e) {
+    *why = e.what();
+    return false;
+  }
+}
+
+}  // namespace sb::wire
