@@ -7,8 +7,9 @@ namespace {
 
 // The last vtable member this host calls: a plugin whose vtable ends
 // before it is too old for this host.
-constexpr size_t kMinVtableSize = offsetof(sb_classifier_vtable, read_counters) +
-                                  sizeof(sb_classifier_vtable::read_counters);
+constexpr size_t kMinVtableSize =
+    offsetof(sb_classifier_vtable, read_counters) +
+    sizeof(sb_classifier_vtable::read_counters);
 
 template <typename F>
 Status Call(F&& f) {
@@ -38,9 +39,8 @@ StatusOr<std::unique_ptr<Classifier>> Classifier::Create(
   cfg.entries = entries.data();
   cfg.count = entries.size();
   sb_classifier* instance = nullptr;
-  Status s = Call([&](sb_status* st) {
-    return vtable->create(host, &cfg, &instance, st);
-  });
+  Status s = Call(
+      [&](sb_status* st) { return vtable->create(host, &cfg, &instance, st); });
   if (!s.ok()) return s;
   if (instance == nullptr) {
     return Status::Internal("classifier plugin returned OK and no instance");
@@ -52,7 +52,8 @@ StatusOr<std::unique_ptr<Classifier>> Classifier::Create(
 Classifier::~Classifier() { vt_->destroy(c_); }
 
 Status Classifier::Attach(const std::string& ifname) {
-  return Call([&](sb_status* st) { return vt_->attach(c_, ifname.c_str(), st); });
+  return Call(
+      [&](sb_status* st) { return vt_->attach(c_, ifname.c_str(), st); });
 }
 Status Classifier::Detach() {
   return Call([&](sb_status* st) { return vt_->detach(c_, st); });

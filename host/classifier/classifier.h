@@ -47,8 +47,8 @@ class Classifier {
   // object. Fails with InvalidArgument if the vtable is too small for this
   // host, or with what the plugin's create reports.
   static StatusOr<std::unique_ptr<Classifier>> Create(
-      std::shared_ptr<const void> keepalive,
-      const sb_classifier_vtable* vtable, const sb_host_services* host,
+      std::shared_ptr<const void> keepalive, const sb_classifier_vtable* vtable,
+      const sb_host_services* host,
       const std::vector<PluginConfigEntry>& config);
 
   ~Classifier();

@@ -105,9 +105,10 @@ StatusOr<std::unique_ptr<ClassifierManager>> ClassifierManager::Start(
     s = created.status();
   }
   if (s.ok()) {
-    spdlog::info("classifier {}: protecting client port {} and peer port {}, "
-                 "join port {}",
-                 settings.plugin, ports.client, ports.peer, ports.join);
+    spdlog::info(
+        "classifier {}: protecting client port {} and peer port {}, "
+        "join port {}",
+        settings.plugin, ports.client, ports.peer, ports.join);
     m->classifier_ = std::move(c);
     return m;
   }
@@ -115,15 +116,17 @@ StatusOr<std::unique_ptr<ClassifierManager>> ClassifierManager::Start(
     return s.Annotate("classifier " + settings.plugin);
   }
   if (settings.required) {
-    spdlog::error("classifier {}: {}; [classifier] required = true, so the "
-                  "node cannot start",
-                  settings.plugin, s.message());
+    spdlog::error(
+        "classifier {}: {}; [classifier] required = true, so the "
+        "node cannot start",
+        settings.plugin, s.message());
     return s.Annotate("classifier " + settings.plugin +
                       " is required (required = true)");
   }
-  spdlog::warn("classifier {}: {}; running WITHOUT the classifier (set "
-               "required = true to refuse to start instead)",
-               settings.plugin, s.message());
+  spdlog::warn(
+      "classifier {}: {}; running WITHOUT the classifier (set "
+      "required = true to refuse to start instead)",
+      settings.plugin, s.message());
   m->disabled_reason_ = s.message();
   return m;
 }

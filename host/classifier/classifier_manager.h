@@ -55,9 +55,9 @@ class ClassifierManager {
   // from PluginLoader::Load(settings.plugin, SB_KIND_CLASSIFIER)). `host`
   // (borrowed) must outlive the manager.
   static StatusOr<std::unique_ptr<ClassifierManager>> Start(
-      std::shared_ptr<const void> keepalive,
-      const sb_classifier_vtable* vtable, const sb_host_services* host,
-      const ClassifierSettings& settings, const ClassifierPorts& ports);
+      std::shared_ptr<const void> keepalive, const sb_classifier_vtable* vtable,
+      const sb_host_services* host, const ClassifierSettings& settings,
+      const ClassifierPorts& ports);
 
   // Detaches and destroys the classifier.
   ~ClassifierManager();
@@ -85,8 +85,8 @@ class ClassifierManager {
   mutable std::mutex mu_;
   std::unique_ptr<Classifier> classifier_;  // null when disabled
   std::string disabled_reason_;
-  std::set<std::string> static_prefixes_;   // host prefixes in allowed_cidrs
-  std::map<std::string, int> members_;      // host prefix -> join count
+  std::set<std::string> static_prefixes_;  // host prefixes in allowed_cidrs
+  std::map<std::string, int> members_;     // host prefix -> join count
 };
 
 }  // namespace sb

@@ -16,6 +16,7 @@
 #include "cidr.h"
 #include "classifier.skel.h"
 #include "privilege.h"
+#include "tc_netlink.h"
 
 namespace sb::bpfq {
 namespace {
@@ -509,7 +510,21 @@ sb_code BpfClassifier::DetachLocked(sb_status* st) {
           st);
     }
   }
+  // Remove the clsact qdisc only if this instance created it and it is now
+  // empty: destroying it would take any other filter with it.
+  bool empty = false;
   if (created_hook_ && result == SB_OK) {
+    int in = CountClsactFilters(ifindex_, true);
+    int out = CountClsactFilters(ifindex_, false);
+    empty = in == 0 && out == 0;
+    if (!empty) {
+      sb_logf(host_, SB_LOG_INFO,
+              "classifier: leaving the clsact qdisc on %s in place: it holds "
+              "other filters (%d ingress, %d egress)",
+              ifname_.c_str(), in, out);
+    }
+  }
+  if (empty) {
     bpf_tc_hook h = MakeHook(ifindex_, kBothDirections);
     int err = bpf_tc_hook_destroy(&h);
     if (err != 0 && err != -ENOENT && err != -ENODEV && err != -EINVAL) {

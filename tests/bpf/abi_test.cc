@@ -1,6 +1,7 @@
 // Tests of bpf-qdisc.so through the plugin ABI only: descriptor, config
 // validation, and the SB_PERMISSION_DENIED message when capabilities are
 // missing (checked in a forked child that drops them).
+#include <gtest/gtest.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -8,8 +9,6 @@
 
 #include <cstring>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "test_support.h"
 

@@ -90,10 +90,20 @@ sb_code FakeCounters(sb_classifier*, sb_classifier_counters* out,
   return sb_status_ok(st);
 }
 
-const sb_classifier_vtable kFake = {
-    sizeof(sb_classifier_vtable), FakeCheck, FakeCreate, FakeDestroy,
-    FakeAttach, FakeDetach, FakePorts, FakeJoinPort, FakeJoinRate, FakeAllow,
-    FakeDeny, FakeRemove, FakePrio, FakeCounters};
+const sb_classifier_vtable kFake = {sizeof(sb_classifier_vtable),
+                                    FakeCheck,
+                                    FakeCreate,
+                                    FakeDestroy,
+                                    FakeAttach,
+                                    FakeDetach,
+                                    FakePorts,
+                                    FakeJoinPort,
+                                    FakeJoinRate,
+                                    FakeAllow,
+                                    FakeDeny,
+                                    FakeRemove,
+                                    FakePrio,
+                                    FakeCounters};
 
 class ManagerTest : public ::testing::Test {
  protected:
@@ -118,8 +128,8 @@ TEST_F(ManagerTest, StartsConfiguresPortsThenAttaches) {
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_TRUE((*m)->enabled());
   EXPECT_EQ(script_.config["interface"], "eth0");
-  EXPECT_EQ(script_.calls, (std::vector<std::string>{
-                               "ports:7000,7001", "join:7002", "attach:"}));
+  EXPECT_EQ(script_.calls, (std::vector<std::string>{"ports:7000,7001",
+                                                     "join:7002", "attach:"}));
   auto c = (*m)->Counters();
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->allowed, 5u);

@@ -1,11 +1,13 @@
 #include "test_support.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,10 +43,12 @@ RecordingHost::RecordingHost() {
   services_.struct_size = sizeof services_;
   services_.host_ctx = this;
   services_.log = &RecordingHost::Log;
+  services_.log_enabled = [](void*, int32_t level) -> int32_t {
+    return level >= SB_LOG_INFO;
+  };
 }
 
-void RecordingHost::Log(void* ctx, int32_t level, const char* msg,
-                        size_t len) {
+void RecordingHost::Log(void* ctx, int32_t level, const char* msg, size_t len) {
   auto* self = static_cast<RecordingHost*>(ctx);
   std::string line(msg, len);
   fprintf(stderr, "[plugin log %d] %s\n", level, line.c_str());
@@ -75,12 +79,34 @@ std::string ShOutput(const std::string& cmd) {
   if (f == nullptr) return out;
   std::array<char, 4096> buf;
   size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
+  while ((n = fread(buf.data(), 1, buf.size(), f)) > 0)
+    out.append(buf.data(), n);
   pclose(f);
   return out;
 }
 
+// Deletes namespaces left by a test process that was killed before its
+// cleanup ran (named sbbpf-{a,b}-<pid> with that pid gone).
+void RemoveOrphanNamespaces() {
+  DIR* d = opendir("/run/netns");
+  if (d == nullptr) return;
+  std::vector<std::string> orphans;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name.rfind("sbbpf-a-", 0) != 0 && name.rfind("sbbpf-b-", 0) != 0) {
+      continue;
+    }
+    std::string pid = name.substr(8);
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    if (kill(std::stoi(pid), 0) != 0 && errno == ESRCH) orphans.push_back(name);
+  }
+  closedir(d);
+  for (const auto& n : orphans) Sh("ip netns del " + n);
+}
+
 NetnsPair::NetnsPair() {
+  RemoveOrphanNamespaces();
   const std::string pid = std::to_string(getpid());
   a_ = "sbbpf-a-" + pid;
   b_ = "sbbpf-b-" + pid;
@@ -175,8 +201,8 @@ ConnectResult TryConnect(const std::string& src, const std::string& dst,
   socklen_t llen, rlen;
   if (!MakeAddr(src, 0, &local, &llen) || !MakeAddr(dst, port, &remote, &rlen))
     return ConnectResult::kError;
-  int fd = socket(remote.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                  0);
+  int fd =
+      socket(remote.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return ConnectResult::kError;
   ConnectResult result = ConnectResult::kError;
   if (bind(fd, reinterpret_cast<sockaddr*>(&local), llen) == 0) {
