@@ -5,11 +5,41 @@
 namespace sb {
 namespace {
 
-// The last vtable member this host calls: a plugin whose vtable ends
-// before it is too old for this host.
+// This host calls every member up to and including read_counters.
 constexpr size_t kMinVtableSize =
     offsetof(sb_classifier_vtable, read_counters) +
     sizeof(sb_classifier_vtable::read_counters);
+
+// `label` names the plugin in messages: "classifier plugin 'x' (path)".
+Status VtableProblem(const sb_classifier_vtable* vt, const std::string& label) {
+  if (vt == nullptr || vt->struct_size < kMinVtableSize) {
+    return Status::InvalidArgument(
+        label + ": vtable of " +
+        std::to_string(vt == nullptr ? 0 : vt->struct_size) +
+        " bytes, this host needs at least " + std::to_string(kMinVtableSize));
+  }
+  const void* const members[] = {
+      reinterpret_cast<const void*>(vt->check_config),
+      reinterpret_cast<const void*>(vt->create),
+      reinterpret_cast<const void*>(vt->destroy),
+      reinterpret_cast<const void*>(vt->attach),
+      reinterpret_cast<const void*>(vt->detach),
+      reinterpret_cast<const void*>(vt->set_ports),
+      reinterpret_cast<const void*>(vt->set_join_port),
+      reinterpret_cast<const void*>(vt->set_join_rate),
+      reinterpret_cast<const void*>(vt->allow_cidr),
+      reinterpret_cast<const void*>(vt->deny_cidr),
+      reinterpret_cast<const void*>(vt->remove_cidr),
+      reinterpret_cast<const void*>(vt->set_egress_priorities),
+      reinterpret_cast<const void*>(vt->read_counters),
+  };
+  for (const void* m : members) {
+    if (m == nullptr) {
+      return Status::InvalidArgument(label + ": vtable has an empty member");
+    }
+  }
+  return Status::OK();
+}
 
 template <typename F>
 Status Call(F&& f) {
@@ -20,33 +50,51 @@ Status Call(F&& f) {
 
 }  // namespace
 
+Status Classifier::CheckPlugin(const PluginLibrary& lib) {
+  if (lib.kind() != SB_KIND_CLASSIFIER) {
+    return Status::InvalidArgument("plugin '" + lib.name() + "' is a " +
+                                   KindName(lib.kind()) +
+                                   " plugin, not a classifier plugin");
+  }
+  return VtableProblem(
+      static_cast<const sb_classifier_vtable*>(lib.vtable()),
+      "classifier plugin '" + lib.name() + "' (" + lib.path() + ")");
+}
+
+Status Classifier::CheckConfig(const std::shared_ptr<PluginLibrary>& lib,
+                               const sb_config& config) {
+  if (lib == nullptr) return Status::InvalidArgument("no classifier plugin");
+  SB_RETURN_IF_ERROR(CheckPlugin(*lib));
+  const auto* vt = static_cast<const sb_classifier_vtable*>(lib->vtable());
+  return Call([&](sb_status* st) { return vt->check_config(&config, st); });
+}
+
 StatusOr<std::unique_ptr<Classifier>> Classifier::Create(
+    std::shared_ptr<PluginLibrary> lib, const sb_host_services* host,
+    const sb_config& config) {
+  if (lib == nullptr) return Status::InvalidArgument("no classifier plugin");
+  SB_RETURN_IF_ERROR(CheckPlugin(*lib));
+  const auto* vt = static_cast<const sb_classifier_vtable*>(lib->vtable());
+  std::string name = lib->name();
+  return CreateFromVtable(std::move(lib), vt, name, host, config);
+}
+
+StatusOr<std::unique_ptr<Classifier>> Classifier::CreateFromVtable(
     std::shared_ptr<const void> keepalive, const sb_classifier_vtable* vtable,
-    const sb_host_services* host,
-    const std::vector<PluginConfigEntry>& config) {
-  if (vtable == nullptr || vtable->struct_size < kMinVtableSize) {
-    return Status::InvalidArgument(
-        "classifier plugin vtable is missing or too small for this host");
-  }
-  std::vector<sb_config_entry> entries;
-  entries.reserve(config.size());
-  for (const auto& e : config) {
-    entries.push_back(sb_config_entry{sizeof(sb_config_entry), e.type,
-                                      e.key.c_str(), e.value.c_str()});
-  }
-  sb_config cfg = {};
-  cfg.struct_size = sizeof cfg;
-  cfg.entries = entries.data();
-  cfg.count = entries.size();
+    const std::string& name, const sb_host_services* host,
+    const sb_config& config) {
+  SB_RETURN_IF_ERROR(VtableProblem(vtable, "classifier plugin '" + name + "'"));
   sb_classifier* instance = nullptr;
-  Status s = Call(
-      [&](sb_status* st) { return vtable->create(host, &cfg, &instance, st); });
+  Status s = Call([&](sb_status* st) {
+    return vtable->create(host, &config, &instance, st);
+  });
   if (!s.ok()) return s;
   if (instance == nullptr) {
-    return Status::Internal("classifier plugin returned OK and no instance");
+    return Status::Internal("classifier plugin '" + name +
+                            "' returned OK and no instance");
   }
   return std::unique_ptr<Classifier>(
-      new Classifier(std::move(keepalive), vtable, instance));
+      new Classifier(std::move(keepalive), vtable, name, instance));
 }
 
 Classifier::~Classifier() { vt_->destroy(c_); }

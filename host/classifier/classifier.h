@@ -1,10 +1,11 @@
-// host/classifier/classifier.h — RAII wrapper over one classifier plugin
-// instance (abi/include/shardbearer/abi/classifier.h).
+// host/classifier/classifier.h — the host's C++ face of a classifier
+// plugin (shardbearer/abi/classifier.h).
 //
-// A Classifier owns an sb_classifier created through a plugin's vtable and
-// keeps the plugin's shared object loaded (through `keepalive`, usually the
-// PluginLibrary) until the instance is destroyed. Destruction detaches what
-// the instance attached. Errors come back as sb::Status.
+// sb::Classifier wraps one sb_classifier instance behind RAII and
+// sb::Status; nothing else in the host touches the raw classifier ABI. It
+// shares ownership of the loaded plugin library, so the .so stays mapped
+// until the instance is destroyed. Destruction detaches whatever the
+// instance attached (the plugin's destroy contract).
 //
 // Thread safety: the plugin serialises calls on one instance, so every
 // method may be called from any thread.
@@ -13,20 +14,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "host/common/status.h"
+#include "host/plugin/loader.h"
 #include "shardbearer/abi/classifier.h"
 
 namespace sb {
-
-// One flattened key of a plugin's configuration section (the owned form of
-// sb_config_entry).
-struct PluginConfigEntry {
-  std::string key;
-  std::string value;
-  uint32_t type = SB_CONFIG_STRING;  // SB_CONFIG_*
-};
 
 // Counters since the instance was created (see sb_classifier_counters).
 struct ClassifierCounters {
@@ -42,18 +35,32 @@ struct ClassifierCounters {
 
 class Classifier {
  public:
-  // Creates an instance. `vtable` (static in the plugin) must stay valid
-  // while `keepalive` lives; `host` (borrowed) must outlive the returned
-  // object. Fails with InvalidArgument if the vtable is too small for this
-  // host, or with what the plugin's create reports.
+  // Checks that `lib` is a classifier plugin whose vtable has every member
+  // this host calls (fails naming the plugin otherwise).
+  static Status CheckPlugin(const PluginLibrary& lib);
+
+  // Validates a configuration section without touching the kernel.
+  static Status CheckConfig(const std::shared_ptr<PluginLibrary>& lib,
+                            const sb_config& config);
+
+  // Creates an instance (loads the BPF programs; nothing attached yet).
+  // `host` (borrowed) must outlive the returned object.
   static StatusOr<std::unique_ptr<Classifier>> Create(
+      std::shared_ptr<PluginLibrary> lib, const sb_host_services* host,
+      const sb_config& config);
+
+  // Same from a bare vtable; `keepalive` keeps its code loaded (tests use
+  // in-process vtables). `name` is used in messages.
+  static StatusOr<std::unique_ptr<Classifier>> CreateFromVtable(
       std::shared_ptr<const void> keepalive, const sb_classifier_vtable* vtable,
-      const sb_host_services* host,
-      const std::vector<PluginConfigEntry>& config);
+      const std::string& name, const sb_host_services* host,
+      const sb_config& config);
 
   ~Classifier();
   Classifier(const Classifier&) = delete;
   Classifier& operator=(const Classifier&) = delete;
+
+  const std::string& plugin_name() const { return name_; }
 
   // "" = the interface named in the plugin's configuration.
   Status Attach(const std::string& ifname);
@@ -69,11 +76,16 @@ class Classifier {
 
  private:
   Classifier(std::shared_ptr<const void> keepalive,
-             const sb_classifier_vtable* vtable, sb_classifier* instance)
-      : keepalive_(std::move(keepalive)), vt_(vtable), c_(instance) {}
+             const sb_classifier_vtable* vtable, std::string name,
+             sb_classifier* instance)
+      : keepalive_(std::move(keepalive)),
+        vt_(vtable),
+        name_(std::move(name)),
+        c_(instance) {}
 
-  std::shared_ptr<const void> keepalive_;  // destroyed after c_
+  std::shared_ptr<const void> keepalive_;  // released after c_ is destroyed
   const sb_classifier_vtable* vt_;
+  std::string name_;
   sb_classifier* c_;
 };
 

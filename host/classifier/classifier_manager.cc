@@ -26,33 +26,32 @@ std::string CanonicalHost(std::string_view text, int* family) {
   return "";
 }
 
-// Host prefixes ("a/32", "b/128", bare addresses) among a comma-separated
-// allowed_cidrs value, canonicalised. Wider prefixes are not members' own
-// entries and are ignored here.
-std::set<std::string> StaticHostPrefixes(const ClassifierSettings& s) {
+// Host prefixes ("a/32", "b/128", bare addresses) among the section's
+// allowed_cidrs, canonicalised. Wider prefixes are not members' own entries
+// and are ignored here.
+std::set<std::string> StaticHostPrefixes(const PluginSection& section) {
   std::set<std::string> out;
-  for (const auto& e : s.plugin_config) {
-    if (e.key != "allowed_cidrs") continue;
-    std::string_view v = e.value;
-    while (!v.empty()) {
-      size_t comma = v.find(',');
-      std::string_view item = v.substr(0, comma);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      std::string_view len;
-      if (size_t slash = item.find('/'); slash != std::string_view::npos) {
-        len = item.substr(slash + 1);
-        item = item.substr(0, slash);
-      }
-      int family = 0;
-      std::string canon = CanonicalHost(item, &family);
-      if (!canon.empty() && (len.empty() || (family == 4 && len == "32") ||
-                             (family == 6 && len == "128"))) {
-        out.insert(canon);
-      }
-      if (comma == std::string_view::npos) break;
-      v.remove_prefix(comma + 1);
+  const PluginConfigEntry* e = section.Find("allowed_cidrs");
+  if (e == nullptr) return out;
+  std::string_view v = e->value;
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string_view item = v.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    std::string_view len;
+    if (size_t slash = item.find('/'); slash != std::string_view::npos) {
+      len = item.substr(slash + 1);
+      item = item.substr(0, slash);
     }
+    int family = 0;
+    std::string canon = CanonicalHost(item, &family);
+    if (!canon.empty() && (len.empty() || (family == 4 && len == "32") ||
+                           (family == 6 && len == "128"))) {
+      out.insert(canon);
+    }
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
   }
   return out;
 }
@@ -83,50 +82,74 @@ StatusOr<std::string> ClassifierManager::HostPrefix(
 }
 
 StatusOr<std::unique_ptr<ClassifierManager>> ClassifierManager::Start(
-    std::shared_ptr<const void> keepalive, const sb_classifier_vtable* vtable,
-    const sb_host_services* host, const ClassifierSettings& settings,
-    const ClassifierPorts& ports) {
-  std::unique_ptr<ClassifierManager> m(new ClassifierManager());
-  m->static_prefixes_ = StaticHostPrefixes(settings);
+    const PluginLoader& loader, const PluginSection& section,
+    const sb_host_services* host, const ClassifierPorts& ports) {
+  auto lib = loader.Load(section.plugin, SB_KIND_CLASSIFIER);
+  if (!lib.ok()) return StartFailed(section, lib.status(), true);
+  return Start(std::move(lib).value(), section, host, ports);
+}
 
-  // Create, then configure the ports before attaching, so that the first
-  // packet the attached program sees is already judged by the node's
-  // policy.
-  Status s;
-  auto created = Classifier::Create(std::move(keepalive), vtable, host,
-                                    settings.plugin_config);
-  std::unique_ptr<Classifier> c;
-  if (created.ok()) {
-    c = std::move(created).value();
-    s = c->SetPorts(ports.client, ports.peer);
-    if (s.ok()) s = c->SetJoinPort(ports.join);
-    if (s.ok()) s = c->Attach("");
-  } else {
-    s = created.status();
+StatusOr<std::unique_ptr<ClassifierManager>> ClassifierManager::Start(
+    std::shared_ptr<PluginLibrary> lib, const PluginSection& section,
+    const sb_host_services* host, const ClassifierPorts& ports) {
+  PluginConfigAbi cfg = section.ToAbi();
+  return StartCreated(Classifier::Create(std::move(lib), host, *cfg.get()),
+                      section, ports);
+}
+
+StatusOr<std::unique_ptr<ClassifierManager>> ClassifierManager::StartWithVtable(
+    std::shared_ptr<const void> keepalive, const sb_classifier_vtable* vtable,
+    const PluginSection& section, const sb_host_services* host,
+    const ClassifierPorts& ports) {
+  PluginConfigAbi cfg = section.ToAbi();
+  return StartCreated(
+      Classifier::CreateFromVtable(std::move(keepalive), vtable, section.plugin,
+                                   host, *cfg.get()),
+      section, ports);
+}
+
+StatusOr<std::unique_ptr<ClassifierManager>> ClassifierManager::StartCreated(
+    StatusOr<std::unique_ptr<Classifier>> created, const PluginSection& section,
+    const ClassifierPorts& ports) {
+  if (!created.ok()) {
+    return StartFailed(section, created.status(),
+                       created.status().code() == Code::kPermissionDenied);
   }
-  if (s.ok()) {
-    spdlog::info(
-        "classifier {}: protecting client port {} and peer port {}, "
-        "join port {}",
-        settings.plugin, ports.client, ports.peer, ports.join);
-    m->classifier_ = std::move(c);
-    return m;
+  std::unique_ptr<Classifier> c = std::move(created).value();
+  Status s = c->SetPorts(ports.client, ports.peer);
+  if (s.ok()) s = c->SetJoinPort(ports.join);
+  if (s.ok()) s = c->Attach("");
+  if (!s.ok()) {
+    c.reset();  // releases whatever was loaded or half attached
+    return StartFailed(section, s, s.code() == Code::kPermissionDenied);
   }
-  if (s.code() != Code::kPermissionDenied) {
-    return s.Annotate("classifier " + settings.plugin);
-  }
-  if (settings.required) {
+  spdlog::info(
+      "classifier {}: protecting client port {} and peer port {}, join "
+      "port {}",
+      section.plugin, ports.client, ports.peer, ports.join);
+  std::unique_ptr<ClassifierManager> m(new ClassifierManager());
+  m->static_prefixes_ = StaticHostPrefixes(section);
+  m->classifier_ = std::move(c);
+  return m;
+}
+
+StatusOr<std::unique_ptr<ClassifierManager>> ClassifierManager::StartFailed(
+    const PluginSection& section, const Status& s, bool privilege_or_load) {
+  if (!privilege_or_load) return section.AnnotatePluginError(s);
+  if (section.required) {
     spdlog::error(
-        "classifier {}: {}; [classifier] required = true, so the "
-        "node cannot start",
-        settings.plugin, s.message());
-    return s.Annotate("classifier " + settings.plugin +
-                      " is required (required = true)");
+        "classifier {}: {}; [classifier] required = true, so the node "
+        "cannot start",
+        section.plugin, s.message());
+    return Status(s.code(),
+                  "classifier '" + section.plugin +
+                      "' is required (required = true): " + s.message());
   }
   spdlog::warn(
-      "classifier {}: {}; running WITHOUT the classifier (set "
-      "required = true to refuse to start instead)",
-      settings.plugin, s.message());
+      "classifier {}: {}; running WITHOUT the classifier (set required = "
+      "true to refuse to start instead)",
+      section.plugin, s.message());
+  std::unique_ptr<ClassifierManager> m(new ClassifierManager());
   m->disabled_reason_ = s.message();
   return m;
 }

@@ -2,20 +2,24 @@
 // starts it from the [classifier] section, points it at the node's ports,
 // keeps cluster members on its allowlist, and reports its counters.
 //
-// Start-up rules:
-//  - The plugin's create/attach failing for lack of privilege
-//    (PermissionDenied: CAP_BPF, CAP_NET_ADMIN, memlock) is logged with the
-//    plugin's exact message. With `required = false` (default) the node
-//    then runs without a classifier (enabled() is false, disabled_reason()
-//    says why); with `required = true` Start returns the error and the
-//    daemon refuses to start.
-//  - Any other error (bad configuration, unknown interface) fails Start
-//    whatever `required` says: it is an operator mistake, not a missing
-//    privilege.
+// Start-up rules ([classifier] `required`, docs/config.md):
+//  - The plugin cannot be loaded, or its create/attach fails for lack of
+//    privilege (PermissionDenied: CAP_BPF, CAP_NET_ADMIN, memlock): the
+//    exact reason is logged. With `required = false` (default) the node
+//    runs without a classifier (enabled() is false, disabled_reason() says
+//    why); with `required = true` Start returns the error and the daemon
+//    refuses to start.
+//  - Any other error (a bad key in the section, an unknown interface) fails
+//    Start whatever `required` says: it is an operator mistake, reported
+//    with the file position of the offending key.
+// Start sets the ports before attaching, so the first packet the attached
+// program sees is judged by the node's policy.
+//
 // Membership: OnMemberJoined(address) puts the member's host address (/32
-// or /128) on the allowlist; OnMemberRemoved(address) takes it off again,
-// unless the same host prefix is also listed statically in allowed_cidrs.
-// Both are no-ops returning OK while the classifier is disabled.
+// or /128) on the allowlist; OnMemberRemoved(address) takes it off again
+// (a member that joined twice must leave twice), unless that host prefix is
+// also listed in the section's allowed_cidrs. Both are no-ops returning OK
+// while the classifier is disabled.
 //
 // Thread safety: all methods are safe to call concurrently.
 #pragma once
@@ -26,20 +30,13 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <vector>
 
 #include "host/classifier/classifier.h"
 #include "host/common/status.h"
+#include "host/config/plugin_section.h"
+#include "host/plugin/loader.h"
 
 namespace sb {
-
-// The host's view of [classifier]: `plugin` and `required` belong to the
-// host; every other key is passed to the plugin untouched.
-struct ClassifierSettings {
-  std::string plugin = "bpf-qdisc";
-  bool required = false;
-  std::vector<PluginConfigEntry> plugin_config;
-};
 
 // The node's ports the classifier protects (0 = not used).
 struct ClassifierPorts {
@@ -50,13 +47,22 @@ struct ClassifierPorts {
 
 class ClassifierManager {
  public:
-  // Creates, configures and attaches a classifier from the plugin whose
-  // vtable is `vtable` (kept loaded by `keepalive`, e.g. the PluginLibrary
-  // from PluginLoader::Load(settings.plugin, SB_KIND_CLASSIFIER)). `host`
-  // (borrowed) must outlive the manager.
+  // Loads `section.plugin` through `loader`, then as below. `host`
+  // (borrowed; e.g. PluginHostServices::table()) must outlive the manager.
   static StatusOr<std::unique_ptr<ClassifierManager>> Start(
+      const PluginLoader& loader, const PluginSection& section,
+      const sb_host_services* host, const ClassifierPorts& ports);
+
+  // Creates, configures and attaches a classifier from an already loaded
+  // plugin `lib`.
+  static StatusOr<std::unique_ptr<ClassifierManager>> Start(
+      std::shared_ptr<PluginLibrary> lib, const PluginSection& section,
+      const sb_host_services* host, const ClassifierPorts& ports);
+
+  // Same from a bare vtable kept loaded by `keepalive` (tests).
+  static StatusOr<std::unique_ptr<ClassifierManager>> StartWithVtable(
       std::shared_ptr<const void> keepalive, const sb_classifier_vtable* vtable,
-      const sb_host_services* host, const ClassifierSettings& settings,
+      const PluginSection& section, const sb_host_services* host,
       const ClassifierPorts& ports);
 
   // Detaches and destroys the classifier.
@@ -68,7 +74,6 @@ class ClassifierManager {
 
   // Membership events. `address` is "ip", "ip:port", "[ipv6]" or
   // "[ipv6]:port"; a name that is not an IP address is InvalidArgument.
-  // A member that joins twice must leave twice.
   Status OnMemberJoined(const std::string& address);
   Status OnMemberRemoved(const std::string& address);
 
@@ -81,6 +86,13 @@ class ClassifierManager {
 
  private:
   ClassifierManager() = default;
+  // Applies the start-up rules to a failure `s` of loading/creating/
+  // attaching: a disabled manager, or the error to return.
+  static StatusOr<std::unique_ptr<ClassifierManager>> StartFailed(
+      const PluginSection& section, const Status& s, bool privilege_or_load);
+  static StatusOr<std::unique_ptr<ClassifierManager>> StartCreated(
+      StatusOr<std::unique_ptr<Classifier>> created,
+      const PluginSection& section, const ClassifierPorts& ports);
 
   mutable std::mutex mu_;
   std::unique_ptr<Classifier> classifier_;  // null when disabled

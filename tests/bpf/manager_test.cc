@@ -110,14 +110,24 @@ class ManagerTest : public ::testing::Test {
   void SetUp() override { g_script = &script_; }
   void TearDown() override { g_script = nullptr; }
 
-  StatusOr<std::unique_ptr<ClassifierManager>> Start(bool required) {
-    ClassifierSettings s;
+  static PluginSection Section(bool required) {
+    PluginSection s;
+    s.table = "classifier";
+    s.plugin = "fake-classifier";
     s.required = required;
-    s.plugin_config = {{"interface", "eth0", SB_CONFIG_STRING},
-                       {"allowed_cidrs", "10.1.0.0/16, 10.9.9.9/32, fd00::7",
-                        SB_CONFIG_ARRAY}};
+    s.present = true;
+    s.position = {"node.toml", 40, 1};
+    s.entries = {{"interface", SB_CONFIG_STRING, "eth0", {"node.toml", 43, 1}},
+                 {"allowed_cidrs",
+                  SB_CONFIG_ARRAY,
+                  "10.1.0.0/16,10.9.9.9/32,fd00::7",
+                  {"node.toml", 44, 1}}};
+    return s;
+  }
+  StatusOr<std::unique_ptr<ClassifierManager>> Start(bool required) {
     ClassifierPorts ports{7000, 7001, 7002};
-    return ClassifierManager::Start(nullptr, &kFake, nullptr, s, ports);
+    return ClassifierManager::StartWithVtable(
+        nullptr, &kFake, Section(required), nullptr, ports);
   }
 
   Script script_;
@@ -172,6 +182,24 @@ TEST_F(ManagerTest, OtherErrorsFailStartEvenWhenNotRequired) {
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.status().code(), Code::kNotFound);
   EXPECT_NE(m.status().message().find("eth9"), std::string::npos);
+  // Reported at the position of the key the message names (`interface`).
+  EXPECT_EQ(m.status().message().rfind("node.toml:43:1: [classifier]", 0), 0u)
+      << m.status().message();
+}
+
+TEST_F(ManagerTest, PluginThatCannotBeLoadedFollowsRequired) {
+  PluginLoader loader({"/nonexistent-plugin-dir"});
+  PluginSection s = Section(false);
+  s.plugin = "no-such-classifier";
+  auto m = ClassifierManager::Start(loader, s, nullptr, ClassifierPorts{});
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_FALSE((*m)->enabled());
+  EXPECT_NE((*m)->disabled_reason().find("no-such-classifier"),
+            std::string::npos);
+  s.required = true;
+  auto r = ClassifierManager::Start(loader, s, nullptr, ClassifierPorts{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("required"), std::string::npos);
 }
 
 TEST_F(ManagerTest, MembersJoinAndLeaveTheAllowlist) {
@@ -207,14 +235,21 @@ TEST_F(ManagerTest, MembersJoinAndLeaveTheAllowlist) {
   EXPECT_TRUE(mgr.OnMemberJoined("[fd00::1").IsInvalidArgument());
 }
 
-TEST(ClassifierWrapperTest, RefusesTooSmallVtable) {
+TEST(ClassifierWrapperTest, RefusesTooSmallOrIncompleteVtable) {
+  sb_config empty = {sizeof(sb_config), nullptr, 0};
   sb_classifier_vtable small = kFake;
   small.struct_size = offsetof(sb_classifier_vtable, read_counters);
-  auto c = Classifier::Create(nullptr, &small, nullptr, {});
+  auto c = Classifier::CreateFromVtable(nullptr, &small, "x", nullptr, empty);
   EXPECT_TRUE(c.status().IsInvalidArgument());
-  EXPECT_TRUE(Classifier::Create(nullptr, nullptr, nullptr, {})
-                  .status()
-                  .IsInvalidArgument());
+  EXPECT_NE(c.status().message().find("needs at least"), std::string::npos);
+  sb_classifier_vtable holes = kFake;
+  holes.deny_cidr = nullptr;
+  c = Classifier::CreateFromVtable(nullptr, &holes, "x", nullptr, empty);
+  EXPECT_TRUE(c.status().IsInvalidArgument());
+  EXPECT_TRUE(
+      Classifier::CreateFromVtable(nullptr, nullptr, "x", nullptr, empty)
+          .status()
+          .IsInvalidArgument());
 }
 
 }  // namespace

@@ -42,18 +42,30 @@ class NetnsTest : public ::testing::Test {
 
   // Starts the manager in namespace A and listens on the three ports on
   // both address families there.
+  // The section as the config module would produce it from
+  //   [classifier]
+  //   plugin = "bpf-qdisc"
+  //   required = true
+  //   interface = "veth-a"
+  //   allowed_cidrs = ["10.200.0.2/32", "fd00:5342::2/128"]
   void StartClassifier(std::vector<PluginConfigEntry> extra = {}) {
-    ClassifierSettings s;
+    PluginSection s;
+    s.table = "classifier";
+    s.plugin = "bpf-qdisc";
     s.required = true;
-    s.plugin_config = {
-        {"interface", "veth-a", SB_CONFIG_STRING},
-        {"allowed_cidrs", "10.200.0.2/32, fd00:5342::2/128", SB_CONFIG_ARRAY},
+    s.present = true;
+    s.entries = {
+        {"interface", SB_CONFIG_STRING, "veth-a", {}},
+        {"allowed_cidrs",
+         SB_CONFIG_ARRAY,
+         "10.200.0.2/32,fd00:5342::2/128",
+         {}},
     };
-    for (auto& e : extra) s.plugin_config.push_back(e);
+    for (auto& e : extra) s.entries.push_back(e);
     ScopedNetns in_a(pair_->a());
     ASSERT_TRUE(in_a.ok());
-    auto m = ClassifierManager::Start(plugin_.keepalive, plugin_.vtable,
-                                      host_.services(), s,
+    PluginLoader loader({SB_PLUGIN_BUILD_DIR});
+    auto m = ClassifierManager::Start(loader, s, host_.services(),
                                       ClassifierPorts{kClient, kPeer, kJoin});
     if (!m.ok() && m.status().code() == Code::kPermissionDenied) {
       GTEST_SKIP() << m.status().ToString();
@@ -132,8 +144,8 @@ TEST_F(NetnsTest, MemberAddedAtRuntimeGetsThroughAndRemovedIsBlocked) {
 
 TEST_F(NetnsTest, JoinPortAdmitsUnknownSourcesAtTheRate) {
   // No refill, burst 2: exactly two new connections from unknown sources.
-  StartClassifier({{"join_rate", "0", SB_CONFIG_INTEGER},
-                   {"join_burst", "2", SB_CONFIG_INTEGER}});
+  StartClassifier({{"join_rate", SB_CONFIG_INTEGER, "0", {}},
+                   {"join_burst", SB_CONFIG_INTEGER, "2", {}}});
   if (IsSkipped()) return;
   EXPECT_EQ(Connect("10.200.0.3", "10.200.0.1", kJoin),
             ConnectResult::kConnected);
