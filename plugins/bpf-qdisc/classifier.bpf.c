@@ -306,10 +306,9 @@ int sb_ingress(struct __sk_buff *skb) {
   struct sb_cls_config *cfgp = bpf_map_lookup_elem(&config, &zero);
   if (!cfgp) return TC_ACT_OK; /* cannot happen: array of one */
   struct sb_cls_config cfg = *cfgp;
-  __u8 act = source_action(&p);
 
   if (p.l4 == L4_UNKNOWN) {
-    if (act == SB_CLS_ALLOW) {
+    if (source_action(&p) == SB_CLS_ALLOW) {
       count(SB_CNT_ALLOWED);
       return TC_ACT_OK;
     }
@@ -317,7 +316,14 @@ int sb_ingress(struct __sk_buff *skb) {
     return TC_ACT_SHOT;
   }
 
+  /* The source lookup is only paid for packets to the node's ports. */
   __u16 d = p.dport;
+  if (d == 0 ||
+      (d != cfg.client_port && d != cfg.peer_port && d != cfg.join_port)) {
+    count(SB_CNT_PASSED);
+    return TC_ACT_OK;
+  }
+  __u8 act = source_action(&p);
   if (d != 0 && (d == cfg.client_port || d == cfg.peer_port)) {
     if (act == SB_CLS_ALLOW) {
       count(SB_CNT_ALLOWED);
