@@ -401,7 +401,11 @@ sb_code BpfClassifier::AttachInNetns(const std::string& ifname, sb_status* st) {
                          ifname.c_str());
   }
   bpf_tc_hook hook = MakeHook(ifindex, BPF_TC_INGRESS);
-  int err = bpf_tc_hook_create(&hook);
+  int err;
+  {
+    LibbpfLogScope quiet(nullptr);  // an existing clsact (EEXIST) is fine
+    err = bpf_tc_hook_create(&hook);
+  }
   bool created = err == 0;
   if (err != 0 && err != -EEXIST) {
     return ErrnoStatus(err, "creating the clsact qdisc on " + ifname, st);
@@ -422,7 +426,12 @@ sb_code BpfClassifier::AttachInNetns(const std::string& ifname, sb_status* st) {
     Dir& d = dirs[done];
     bpf_tc_hook h = MakeHook(ifindex, d.point);
     bpf_tc_opts q = MakeOpts(opts_.tc_handle, opts_.tc_priority);
-    if (bpf_tc_query(&h, &q) == 0) {
+    int found;
+    {
+      LibbpfLogScope quiet(nullptr);  // "no such filter" is the normal case
+      found = bpf_tc_query(&h, &q);
+    }
+    if (found == 0) {
       sb_logf(host_, SB_LOG_WARN,
               "classifier: replacing a stale %s filter on %s (BPF program "
               "id %u at tc handle 0x%x priority %u)",
@@ -484,7 +493,11 @@ sb_code BpfClassifier::DetachLocked(sb_status* st) {
   for (const Dir& d : dirs) {
     bpf_tc_hook h = MakeHook(ifindex_, d.point);
     bpf_tc_opts q = MakeOpts(opts_.tc_handle, opts_.tc_priority);
-    int err = bpf_tc_query(&h, &q);
+    int err;
+    {
+      LibbpfLogScope quiet(nullptr);  // a vanished filter is not an error
+      err = bpf_tc_query(&h, &q);
+    }
     if (err == -ENOENT || err == -ENODEV || err == -EINVAL) {
       continue;  // filter, qdisc or interface already gone
     }

@@ -24,12 +24,15 @@
  *    passes only from an ALLOW source, else dropped and counted as
  *    malformed (fail closed: it might be aimed at a protected port).
  */
+/* linux/bpf.h must come before the libbpf helpers. */
+// clang-format off
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+// clang-format on
 
 #include "classifier_shared.h"
 
@@ -103,13 +106,13 @@ struct pkt {
 };
 
 static __always_inline void count(__u32 idx) {
-  __u64 *v = bpf_map_lookup_elem(&counters, &idx);
+  __u64* v = bpf_map_lookup_elem(&counters, &idx);
   if (v) *v += 1; /* per-CPU slot: no atomic needed */
 }
 
 /* Reads the ports (and TCP flags) of a TCP/UDP header at `off`. */
-static __always_inline void parse_l4(struct __sk_buff *skb, __u32 off,
-                                     __u8 proto, struct pkt *p) {
+static __always_inline void parse_l4(struct __sk_buff* skb, __u32 off,
+                                     __u8 proto, struct pkt* p) {
   __be16 ports[2];
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
     p->l4 = L4_NONE;
@@ -139,8 +142,8 @@ static __always_inline void parse_l4(struct __sk_buff *skb, __u32 off,
   p->l4 = L4_PORTS;
 }
 
-static __always_inline int parse_v4(struct __sk_buff *skb, __u32 off,
-                                    struct pkt *p) {
+static __always_inline int parse_v4(struct __sk_buff* skb, __u32 off,
+                                    struct pkt* p) {
   /* Fixed 20-byte header: ver/ihl, tos, tot_len, id, frag_off, ttl,
    * protocol, check, saddr, daddr. */
   __u8 h[20];
@@ -160,8 +163,8 @@ static __always_inline int parse_v4(struct __sk_buff *skb, __u32 off,
   return PARSE_IP;
 }
 
-static __always_inline int parse_v6(struct __sk_buff *skb, __u32 off,
-                                    struct pkt *p) {
+static __always_inline int parse_v6(struct __sk_buff* skb, __u32 off,
+                                    struct pkt* p) {
   /* Fixed 40-byte header: ver/tc/flow (4), payload_len (2), nexthdr (1),
    * hop_limit (1), saddr (16), daddr (16). */
   __u8 h[24];
@@ -214,7 +217,7 @@ unknown:
 }
 
 /* Parses Ethernet (+ up to two VLAN tags) and the IP/L4 headers. */
-static __always_inline int parse(struct __sk_buff *skb, struct pkt *p) {
+static __always_inline int parse(struct __sk_buff* skb, struct pkt* p) {
   __be16 proto_be;
   __u32 off = 12;
   if (bpf_skb_load_bytes(skb, off, &proto_be, 2) < 0) return PARSE_NOT_IP;
@@ -237,8 +240,8 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p) {
 }
 
 /* Action of the longest matching CIDR for the source: 0 when unknown. */
-static __always_inline __u8 source_action(const struct pkt *p) {
-  __u8 *act;
+static __always_inline __u8 source_action(const struct pkt* p) {
+  __u8* act;
   if (p->family == 4) {
     struct sb_cls_lpm_v4 k = {.prefixlen = 32};
     __builtin_memcpy(k.addr, p->saddr, 4);
@@ -256,9 +259,9 @@ static __always_inline __u8 source_action(const struct pkt *p) {
  * (user space set a new rate) refills the bucket. Elapsed time is capped
  * at the time to fill an empty bucket, so elapsed * rate cannot overflow
  * (user space bounds rate and burst to 1e6: at most 1e15 units). */
-static __always_inline int take_join_token(const struct sb_cls_config *cfg) {
+static __always_inline int take_join_token(const struct sb_cls_config* cfg) {
   __u32 k = 0;
-  struct sb_cls_bucket *b = bpf_map_lookup_elem(&join_bucket, &k);
+  struct sb_cls_bucket* b = bpf_map_lookup_elem(&join_bucket, &k);
   if (!b) return 0;
   __u64 now = bpf_ktime_get_ns();
   __u64 cap = cfg->join_burst * SB_NS_PER_SEC;
@@ -287,7 +290,7 @@ static __always_inline int take_join_token(const struct sb_cls_config *cfg) {
 }
 
 SEC("tc")
-int sb_ingress(struct __sk_buff *skb) {
+int sb_ingress(struct __sk_buff* skb) {
   struct pkt p = {};
   __u32 zero = 0;
   int r = parse(skb, &p);
@@ -303,7 +306,7 @@ int sb_ingress(struct __sk_buff *skb) {
     count(SB_CNT_PASSED);
     return TC_ACT_OK;
   }
-  struct sb_cls_config *cfgp = bpf_map_lookup_elem(&config, &zero);
+  struct sb_cls_config* cfgp = bpf_map_lookup_elem(&config, &zero);
   if (!cfgp) return TC_ACT_OK; /* cannot happen: array of one */
   struct sb_cls_config cfg = *cfgp;
 
@@ -361,11 +364,11 @@ int sb_ingress(struct __sk_buff *skb) {
 }
 
 SEC("tc")
-int sb_egress(struct __sk_buff *skb) {
+int sb_egress(struct __sk_buff* skb) {
   struct pkt p = {};
   __u32 zero = 0;
   if (parse(skb, &p) != PARSE_IP || p.l4 != L4_PORTS) return TC_ACT_OK;
-  struct sb_cls_config *cfg = bpf_map_lookup_elem(&config, &zero);
+  struct sb_cls_config* cfg = bpf_map_lookup_elem(&config, &zero);
   if (!cfg || !cfg->egress_enabled) return TC_ACT_OK;
   __u16 peer = cfg->peer_port;
   __u16 client = cfg->client_port;
