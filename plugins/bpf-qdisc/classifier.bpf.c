@@ -106,8 +106,10 @@ struct pkt {
 };
 
 static __always_inline void count(__u32 idx) {
-  __u64* v = bpf_map_lookup_elem(&counters, &idx);
-  if (v) *v += 1; /* per-CPU slot: no atomic needed */
+  __u64 *v = bpf_map_lookup_elem(&counters, &idx);
+  /* Per-CPU slot, but programs can be preempted on the same CPU (test
+   * runs, PREEMPT_RT softirqs): add atomically so no count is lost. */
+  if (v) __sync_fetch_and_add(v, 1);
 }
 
 /* Reads the ports (and TCP flags) of a TCP/UDP header at `off`. */

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <linux/pkt_cls.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -338,6 +339,59 @@ TEST_F(ProgTest, CountersHonourCallerStructSize) {
   ASSERT_EQ(cls_->ReadCounters(&c, &st), SB_OK);
   EXPECT_EQ(c.allowed, 1u);
   EXPECT_EQ(c.dropped, 0xeeeeeeeeeeeeeeeeull);  // beyond its size: untouched
+}
+
+}  // namespace
+}  // namespace sb::bpfq
+
+namespace sb::bpfq {
+namespace {
+
+TEST_F(ProgTest, FullTableIsTooLargeNotACrash) {
+  sb_status st = {};
+  // The fixture holds one IPv4 entry; fill the rest with /32s.
+  int added = 1;
+  for (int i = 0; added < SB_CLS_MAX_CIDRS && i < 2 * SB_CLS_MAX_CIDRS; ++i) {
+    std::string c = "100." + std::to_string((i >> 16) & 0xff) + "." +
+                    std::to_string((i >> 8) & 0xff) + "." +
+                    std::to_string(i & 0xff);
+    ASSERT_EQ(cls_->PutCidr(c, SB_CLS_ALLOW, &st), SB_OK) << st.message;
+    ++added;
+  }
+  EXPECT_EQ(cls_->PutCidr("198.51.100.1", SB_CLS_ALLOW, &st), SB_TOO_LARGE);
+  EXPECT_NE(std::string(st.message).find("full"), std::string::npos)
+      << st.message;
+  // Overwriting an existing entry still works, and so does the program.
+  EXPECT_EQ(cls_->PutCidr("10.0.0.0/24", SB_CLS_DENY, &st), SB_OK);
+  EXPECT_EQ(In(V4("10.0.0.9", kClient)), TC_ACT_SHOT);
+  EXPECT_EQ(In(V4("100.0.1.2", kClient)), TC_ACT_OK);
+}
+
+TEST_F(ProgTest, ConcurrentUpdatesAndReads) {
+  // Membership updates, counter reads and packets from several threads at
+  // once (bounded: 4 threads x 500 iterations).
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      sb_status st = {};
+      for (int i = 0; i < 500; ++i) {
+        std::string c =
+            "10.9." + std::to_string(t) + "." + std::to_string(i % 250);
+        if (cls_->PutCidr(c, SB_CLS_ALLOW, &st) != SB_OK) ++failures;
+        if (cls_->RemoveCidr(c, &st) != SB_OK) ++failures;
+        sb_classifier_counters cnt = {};
+        cnt.struct_size = sizeof cnt;
+        if (cls_->ReadCounters(&cnt, &st) != SB_OK) ++failures;
+        auto r =
+            RunProg(cls_->ingress_fd(), BuildFrame(V4("10.0.0.9", kClient)));
+        if (r.err != 0 || r.retval != TC_ACT_OK) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(Counters().allowed, 2000u);
 }
 
 }  // namespace
