@@ -11,6 +11,7 @@
 // look blocked, never an allowed one look blocked within kConnectMs.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -159,6 +160,41 @@ TEST_F(NetnsTest, JoinPortAdmitsUnknownSourcesAtTheRate) {
   auto c = Counters();
   EXPECT_EQ(c.join_admitted, 2u);
   EXPECT_GE(c.join_limited, 1u);
+}
+
+// Packets sent through class `classid` of veth-a's root qdisc, from
+// `tc -s class show` ("Sent <bytes> bytes <pkts> pkt"); -1 if not found.
+long ClassPackets(const std::string& ns, const std::string& classid) {
+  std::string out = ShOutput("ip netns exec " + ns +
+                             " tc -s class show dev veth-a classid " + classid);
+  size_t sent = out.find("Sent ");
+  if (sent == std::string::npos) return -1;
+  size_t bytes = out.find(" bytes ", sent);
+  if (bytes == std::string::npos) return -1;
+  return std::strtol(out.c_str() + bytes + 7, nullptr, 10);
+}
+
+TEST_F(NetnsTest, EgressPriorityPicksTheRootQdiscClass) {
+  // An HTB root whose default class is 1:1: HTB puts a packet in class
+  // 1:4 only when its skb->priority says 1:4, i.e. when the egress program
+  // marked it.
+  const std::string tc = "ip netns exec " + pair_->a() + " tc ";
+  for (const std::string& cmd :
+       {tc + "qdisc add dev veth-a root handle 1: htb default 1",
+        tc + "class add dev veth-a parent 1: classid 1:1 htb rate 1gbit",
+        tc + "class add dev veth-a parent 1: classid 1:4 htb rate 1gbit"}) {
+    if (Sh(cmd) != 0) GTEST_SKIP() << "HTB not available: " << cmd;
+  }
+  StartClassifier({{"peer_priority", SB_CONFIG_STRING, "1:4", {}}});
+  if (IsSkipped()) return;
+  EXPECT_EQ(ClassPackets(pair_->a(), "1:4"), 0);
+  EXPECT_EQ(Connect("10.200.0.2", "10.200.0.1", kClient),
+            ConnectResult::kConnected);
+  EXPECT_EQ(ClassPackets(pair_->a(), "1:4"), 0);  // client traffic: not 1:4
+  EXPECT_EQ(Connect("10.200.0.2", "10.200.0.1", kPeer),
+            ConnectResult::kConnected);
+  EXPECT_GE(ClassPackets(pair_->a(), "1:4"), 1);  // the SYN-ACK at least
+  EXPECT_GE(Counters().egress_peer_marked, 1u);
 }
 
 TEST_F(NetnsTest, FiltersAreVisibleToTcAndRemovedOnDestroy) {
