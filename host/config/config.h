@@ -84,6 +84,11 @@ struct CompactionOptions {
   uint64_t log_bytes = 64ull << 20;  // 64 MiB
 };
 
+// The pattern used when [logging] pattern is not set: ISO time with
+// milliseconds, level, logger name (the host or the plugin), message.
+inline constexpr char kDefaultLogPattern[] =
+    "%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v";
+
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical };
 enum class LogSink { kStderr, kFile };
 
@@ -102,14 +107,9 @@ struct LoggingOptions {
   // rotate, one growing file), keeping rotate_files old files.
   uint64_t rotate_bytes = 0;
   uint32_t rotate_files = 5;
-  // spdlog pattern; empty: kDefaultLogPattern.
-  std::string pattern;
+  // spdlog pattern (see kDefaultLogPattern).
+  std::string pattern = kDefaultLogPattern;
 };
-
-// The pattern used when [logging] pattern is not set: ISO time with
-// milliseconds, level, logger name (the host or the plugin), message.
-inline constexpr char kDefaultLogPattern[] =
-    "%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v";
 
 // [plugins]
 struct PluginsOptions {
@@ -143,5 +143,11 @@ StatusOr<NodeConfig> ParseConfig(std::string_view text,
 
 // Reads and parses the file at `path` (at most 4 MiB).
 StatusOr<NodeConfig> LoadConfigFile(const std::string& path);
+
+// The effective configuration, defaults filled in, as a TOML document that
+// ParseConfig accepts and that yields the same values (plugin array
+// elements are written as strings: the joined text is what plugins see).
+// For `shardbearerd --check-config` and the start-up log.
+std::string FormatConfig(const NodeConfig& config);
 
 }  // namespace sb
