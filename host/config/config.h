@@ -2,8 +2,8 @@
 //
 // A node (radiant) reads one TOML file. This header is its schema: each
 // table of the file is a struct below whose members carry the defaults; the
-// loader (config.cc) only fills in what the file sets, then checks every
-// value and the rules that tie values together. docs/config.md is the
+// loader (config.cc, sections.cc) only fills in what the file sets, then checks
+// every value and the rules that tie values together. docs/config.md is the
 // operator's reference for the same schema.
 //
 // Errors: every problem in the text is Status::InvalidArgument with a message

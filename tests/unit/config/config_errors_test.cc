@@ -56,6 +56,9 @@ TEST(ConfigErrorsTest, KeyInTheWrongTableNamesItsTable) {
             "[cluster]");
   EXPECT_EQ(Error("id = \"n1\"\n" + kNode),
             "t.toml:1:1: key 'id' is outside any table; it belongs in [node]");
+  EXPECT_EQ(Error("plugin = \"raft\"\n" + kNode),
+            "t.toml:1:1: key 'plugin' is outside any table; expected a "
+            "[table] header such as [node] before it");
 }
 
 TEST(ConfigErrorsTest, UnknownTable) {
