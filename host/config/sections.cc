@@ -76,9 +76,9 @@ std::string OwnerOfKey(std::string_view key, std::string_view except_table) {
   return "";
 }
 
-namespace {
-
 // ---- [node] ---------------------------------------------------------------
+
+namespace {
 
 bool IsValidNodeId(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
@@ -114,6 +114,11 @@ Status CheckSeeds(const TableReader& r, const NodeOptions& o,
   std::map<std::string, size_t> seen;
   for (size_t i = 0; i < o.seeds.size(); ++i) {
     const HostPort& s = o.seeds[i];
+    if (s.IsWildcard()) {
+      return ErrorAt(seed_pos[i], "node.seeds: '" + s.ToString() +
+                                      "' is a wildcard address; expected the "
+                                      "peer address of another node");
+    }
     const std::string n = s.Normalized();
     // A node listening on every interface also answers on loopback.
     bool self = n == self_listen || n == self_adv ||
@@ -212,11 +217,7 @@ Status ParseNode(const TableReader& r, NodeOptions* o) {
   return CheckSeeds(r, *o, seed_pos);
 }
 
-namespace {
-
 // ---- [cluster] ------------------------------------------------------------
-
-}  // namespace
 
 Status ParseCluster(const TableReader& r, ClusterOptions* o) {
   SB_RETURN_IF_ERROR(r.CheckKeys(kClusterKeys, Elsewhere("cluster")));
@@ -270,11 +271,7 @@ Status ParseCluster(const TableReader& r, ClusterOptions* o) {
   return Status::OK();
 }
 
-namespace {
-
 // ---- [limits], [compaction] -----------------------------------------------
-
-}  // namespace
 
 Status ParseLimits(const TableReader& r, LimitsOptions* o) {
   SB_RETURN_IF_ERROR(r.CheckKeys(kLimitsKeys, Elsewhere("limits")));
@@ -302,8 +299,6 @@ Status ParseLimits(const TableReader& r, LimitsOptions* o) {
   return Status::OK();
 }
 
-namespace {}  // namespace
-
 Status ParseCompaction(const TableReader& r, CompactionOptions* o) {
   SB_RETURN_IF_ERROR(r.CheckKeys(kCompactionKeys, Elsewhere("compaction")));
   SB_RETURN_IF_ERROR(
@@ -313,11 +308,7 @@ Status ParseCompaction(const TableReader& r, CompactionOptions* o) {
   return Status::OK();
 }
 
-namespace {
-
 // ---- [logging], [plugins] -------------------------------------------------
-
-}  // namespace
 
 Status ParseLogging(const TableReader& r, LoggingOptions* o) {
   SB_RETURN_IF_ERROR(r.CheckKeys(kLoggingKeys, Elsewhere("logging")));
@@ -382,8 +373,6 @@ Status ParseLogging(const TableReader& r, LoggingOptions* o) {
   return Status::OK();
 }
 
-namespace {}  // namespace
-
 Status ParsePlugins(const TableReader& r, PluginsOptions* o) {
   SB_RETURN_IF_ERROR(r.CheckKeys(kPluginsKeys, Elsewhere("plugins")));
   std::vector<SourcePosition> pos;
@@ -398,9 +387,9 @@ Status ParsePlugins(const TableReader& r, PluginsOptions* o) {
   return Status::OK();
 }
 
-namespace {
-
 // ---- Plugin sections ------------------------------------------------------
+
+namespace {
 
 bool IsValidPluginName(const std::string& name) {
   return !name.empty() && name.size() <= 128 &&
@@ -440,5 +429,4 @@ Status ParsePluginSection(const TableReader& r, const char* default_plugin,
       r, classifier ? kClassifierHostKeys : kPluginHostKeys, &s->entries);
 }
 
-namespace {}  // namespace
 }  // namespace sb::config_internal
