@@ -53,7 +53,7 @@ struct NodeOptions {
 };
 
 // [cluster]: cluster-wide parameters. Every node of a cluster must use the
-// same values (the council checks them when a node joins).
+// same values.
 struct ClusterOptions {
   uint32_t shards = 64;                 // hash partitions, 1..65536
   uint32_t replication_factor = 3;      // radiants per order, 1..7
