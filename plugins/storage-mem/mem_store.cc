@@ -45,11 +45,6 @@ bool MemStore::HasKeyspace(uint32_t id) const {
   return Find(id) != nullptr;
 }
 
-uint64_t MemStore::LastSequence() const {
-  std::shared_lock lock(mu_);
-  return last_seq_;
-}
-
 uint64_t MemStore::Pin() {
   // The read lock keeps writers out, so no batch is half-way between taking
   // its sequence number and reading the oldest pin while we register.
@@ -63,8 +58,10 @@ void MemStore::Unpin(uint64_t seq) {
   bool oldest_moved = false;
   {
     std::lock_guard pins_lock(pins_mu_);
-    auto it = pins_.find(seq);
-    if (it == pins_.end()) return;
+    // The first pin at `seq`: if another one follows at the same sequence,
+    // the oldest pin does not move.
+    auto it = pins_.lower_bound(seq);
+    if (it == pins_.end() || *it != seq) return;
     oldest_moved = (it == pins_.begin()) &&
                    (std::next(it) == pins_.end() || *std::next(it) != seq);
     pins_.erase(it);

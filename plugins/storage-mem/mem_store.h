@@ -53,6 +53,11 @@ struct Entry {
 
 class MemStore {
  public:
+  // Reads at kLatest see the newest version of every key, evaluated under
+  // the same lock as the read (a sequence number taken earlier could name
+  // versions a concurrent batch has already pruned).
+  static constexpr uint64_t kLatest = UINT64_MAX;
+
   MemStore() = default;
   MemStore(const MemStore&) = delete;
   MemStore& operator=(const MemStore&) = delete;
@@ -62,9 +67,6 @@ class MemStore {
   uint32_t Keyspace(std::string_view name);
   std::vector<std::string> KeyspaceNames() const;
   bool HasKeyspace(uint32_t id) const;
-
-  // The latest committed sequence number.
-  uint64_t LastSequence() const;
 
   // Registers a reader at the latest sequence and returns that sequence.
   // Every Pin must be matched by one Unpin with the returned value.

@@ -207,7 +207,7 @@ sb_code Get(sb_storage* db, uint32_t ks, const sb_storage_snapshot* snap,
   if (rc == SB_OK) rc = CheckSizes(key, sb_bytes{nullptr, 0}, st);
   if (rc != SB_OK) return rc;
   return Guard(st, [&]() -> sb_code {
-    const uint64_t seq = snap != nullptr ? snap->seq : db->store.LastSequence();
+    const uint64_t seq = snap != nullptr ? snap->seq : sbmem::MemStore::kLatest;
     const bool found =
         db->store.Get(ks, seq, View(key), [&](const std::string& v) {
           sink(ctx, reinterpret_cast<const uint8_t*>(v.data()), v.size());

@@ -29,12 +29,16 @@ struct Line {
   std::string text;
 };
 
-#define SB_STRUCT(T) \
-  Line{std::string(#T) + " size " + std::to_string(sizeof(T)) + " align " + \
-       std::to_string(alignof(T))}
-#define SB_MEMBER(T, m)                                               \
-  Line{std::string(#T) + "." #m " " + std::to_string(offsetof(T, m)) + \
-       " " + std::to_string(sizeof(((T*)nullptr)->m))}
+#define SB_STRUCT(T)                                                     \
+  Line {                                                                 \
+    std::string(#T) + " size " + std::to_string(sizeof(T)) + " align " + \
+        std::to_string(alignof(T))                                       \
+  }
+#define SB_MEMBER(T, m)                                                   \
+  Line {                                                                  \
+    std::string(#T) + "." #m " " + std::to_string(offsetof(T, m)) + " " + \
+        std::to_string(sizeof(((T*)nullptr)->m))                          \
+  }
 
 std::vector<Line> Layout() {
   return {
