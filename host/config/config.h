@@ -47,6 +47,9 @@ struct NodeOptions {
   // graph's edges leaving this node). At least one unless single_node;
   // never this node itself; no duplicates.
   std::vector<HostPort> seeds;
+  // Where each seed is written (parallel to `seeds`), for messages of
+  // checks made after loading (see local_addresses.h).
+  std::vector<SourcePosition> seed_positions;
   // A cluster of exactly this node: no seeds, replication_factor = 1,
   // bootstrap_expect = 1.
   bool single_node = false;

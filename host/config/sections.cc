@@ -214,6 +214,7 @@ Status ParseNode(const TableReader& r, NodeOptions* o) {
     }
     o->seeds.push_back(std::move(hp.value()));
   }
+  o->seed_positions = seed_pos;
   return CheckSeeds(r, *o, seed_pos);
 }
 
