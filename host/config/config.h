@@ -2,8 +2,8 @@
 //
 // A node (radiant) reads one TOML file. This header is its schema: each
 // table of the file is a struct below whose members carry the defaults; the
-// loader (config.cc) only fills in what the file sets, then checks every
-// value and the rules that tie values together. docs/config.md is the
+// loader (config.cc, sections.cc) only fills in what the file sets, then checks
+// every value and the rules that tie values together. docs/config.md is the
 // operator's reference for the same schema.
 //
 // Errors: every problem in the text is Status::InvalidArgument with a message
@@ -47,13 +47,16 @@ struct NodeOptions {
   // graph's edges leaving this node). At least one unless single_node;
   // never this node itself; no duplicates.
   std::vector<HostPort> seeds;
+  // Where each seed is written (parallel to `seeds`), for messages of
+  // checks made after loading (see local_addresses.h).
+  std::vector<SourcePosition> seed_positions;
   // A cluster of exactly this node: no seeds, replication_factor = 1,
   // bootstrap_expect = 1.
   bool single_node = false;
 };
 
 // [cluster]: cluster-wide parameters. Every node of a cluster must use the
-// same values (the council checks them when a node joins).
+// same values.
 struct ClusterOptions {
   uint32_t shards = 64;                 // hash partitions, 1..65536
   uint32_t replication_factor = 3;      // radiants per order, 1..7
@@ -84,6 +87,11 @@ struct CompactionOptions {
   uint64_t log_bytes = 64ull << 20;  // 64 MiB
 };
 
+// The pattern used when [logging] pattern is not set: ISO time with
+// milliseconds, level, logger name (the host or the plugin), message.
+inline constexpr char kDefaultLogPattern[] =
+    "%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v";
+
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical };
 enum class LogSink { kStderr, kFile };
 
@@ -102,14 +110,9 @@ struct LoggingOptions {
   // rotate, one growing file), keeping rotate_files old files.
   uint64_t rotate_bytes = 0;
   uint32_t rotate_files = 5;
-  // spdlog pattern; empty: kDefaultLogPattern.
-  std::string pattern;
+  // spdlog pattern (see kDefaultLogPattern).
+  std::string pattern = kDefaultLogPattern;
 };
-
-// The pattern used when [logging] pattern is not set: ISO time with
-// milliseconds, level, logger name (the host or the plugin), message.
-inline constexpr char kDefaultLogPattern[] =
-    "%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v";
 
 // [plugins]
 struct PluginsOptions {
@@ -143,5 +146,11 @@ StatusOr<NodeConfig> ParseConfig(std::string_view text,
 
 // Reads and parses the file at `path` (at most 4 MiB).
 StatusOr<NodeConfig> LoadConfigFile(const std::string& path);
+
+// The effective configuration, defaults filled in, as a TOML document that
+// ParseConfig accepts and that yields the same values (plugin array
+// elements are written as strings: the joined text is what plugins see).
+// For `shardbearerd --check-config` and the start-up log.
+std::string FormatConfig(const NodeConfig& config);
 
 }  // namespace sb

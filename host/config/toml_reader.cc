@@ -293,6 +293,8 @@ struct Flattener {
         auto r =
             std::to_chars(buf, buf + sizeof buf, n.as_floating_point()->get());
         *text = std::string(buf, r.ptr);
+        // Keep it a TOML float: "3" would read back as an integer.
+        if (text->find_first_of(".ein") == std::string::npos) *text += ".0";
         return Status::OK();
       }
       case toml::node_type::boolean:

@@ -56,6 +56,9 @@ TEST(ConfigErrorsTest, KeyInTheWrongTableNamesItsTable) {
             "[cluster]");
   EXPECT_EQ(Error("id = \"n1\"\n" + kNode),
             "t.toml:1:1: key 'id' is outside any table; it belongs in [node]");
+  EXPECT_EQ(Error("plugin = \"raft\"\n" + kNode),
+            "t.toml:1:1: key 'plugin' is outside any table; expected a "
+            "[table] header such as [node] before it");
 }
 
 TEST(ConfigErrorsTest, UnknownTable) {
@@ -184,6 +187,9 @@ TEST(ConfigErrorsTest, SelfSeedIsRejected) {
                            "seeds = [\"127.0.0.1:7400\"]\n"),
               StartsWith("t.toml:6:10: node.seeds: '127.0.0.1:7400' is this "
                          "node's own"));
+  EXPECT_THAT(Error(head + "seeds = [\"0.0.0.0:7401\"]\n"),
+              StartsWith("t.toml:4:10: node.seeds: '0.0.0.0:7401' is a "
+                         "wildcard address"));
   // The client port of this node is not a self-loop of the peer graph.
   EXPECT_EQ(Error(head + "seeds = [\"127.0.0.1:7500\"]\n"), "<accepted>");
 }

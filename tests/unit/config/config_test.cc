@@ -117,7 +117,7 @@ TEST(ConfigTest, DefaultsFillWhatTheFileLeavesOut) {
   EXPECT_EQ(c.compaction.log_bytes, 64u << 20);
   EXPECT_EQ(c.logging.level, LogLevel::kInfo);
   EXPECT_EQ(c.logging.sink, LogSink::kStderr);
-  EXPECT_TRUE(c.logging.pattern.empty());
+  EXPECT_EQ(c.logging.pattern, kDefaultLogPattern);
   EXPECT_TRUE(c.plugins.dirs.empty());
   EXPECT_EQ(c.storage.plugin, "storage-rocksdb");
   EXPECT_EQ(c.consensus.plugin, "raft");
