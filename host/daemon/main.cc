@@ -13,6 +13,7 @@
 #include <string>
 
 #include "host/config/config.h"
+#include "host/config/local_addresses.h"
 #include "host/daemon/node.h"
 #include "host/daemon/plugins.h"
 #include "host/log/logging.h"
@@ -32,8 +33,17 @@ constexpr char kUsage[] =
     "  --exit-after-start   start fully, print the report, then stop cleanly\n"
     "  --list-plugins       list the plugins found in the search directories\n";
 
-int CheckConfig(const std::string& path) {
+// Loads the file and checks the rules that need this machine (a seed that
+// is one of this machine's own addresses is a self-loop).
+sb::StatusOr<sb::NodeConfig> LoadAndCheck(const std::string& path) {
   auto config = sb::LoadConfigFile(path);
+  if (!config.ok()) return config;
+  SB_RETURN_IF_ERROR(sb::CheckSeedsAgainstThisMachine(*config));
+  return config;
+}
+
+int CheckConfig(const std::string& path) {
+  auto config = LoadAndCheck(path);
   if (!config.ok()) {
     std::cerr << config.status().message() << "\n";
     return 1;
@@ -83,7 +93,7 @@ int ListPlugins(const std::string& config_path) {
 }
 
 int Run(const std::string& path, bool exit_after_start) {
-  auto config = sb::LoadConfigFile(path);
+  auto config = LoadAndCheck(path);
   if (!config.ok()) {
     std::cerr << config.status().message() << "\n";
     return 1;
