@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <spdlog/spdlog.h>
 
+#include <cstring>
 #include <string_view>
 
 namespace sb {
@@ -19,6 +20,15 @@ std::string CanonicalHost(std::string_view text, int* family) {
     return std::string(out) + "/32";
   }
   if (inet_pton(AF_INET6, host.c_str(), buf) == 1) {
+    // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; their
+    // packets arrive as IPv4, so allow the IPv4 address.
+    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0,    0,
+                                        0, 0, 0, 0, 0xff, 0xff};
+    if (memcmp(buf, kMapped, sizeof kMapped) == 0) {
+      inet_ntop(AF_INET, buf + 12, out, sizeof out);
+      *family = 4;
+      return std::string(out) + "/32";
+    }
     inet_ntop(AF_INET6, buf, out, sizeof out);
     *family = 6;
     return std::string(out) + "/128";

@@ -81,7 +81,8 @@ class ClassifierManager {
   StatusOr<ClassifierCounters> Counters() const;
 
   // Canonical host prefix of a member address ("10.0.0.7/32",
-  // "fd00::7/128"). Exposed for tests.
+  // "fd00::7/128"; an IPv4-mapped "::ffff:10.0.0.7" gives "10.0.0.7/32").
+  // Exposed for tests.
   static StatusOr<std::string> HostPrefix(const std::string& address);
 
  private:

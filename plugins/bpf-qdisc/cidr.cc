@@ -85,6 +85,18 @@ bool ParseCidr(std::string_view text, Cidr* out, std::string* error) {
     }
     out->prefixlen = len;
   }
+  // An IPv4-mapped IPv6 prefix (::ffff:a.b.c.d/96+) names IPv4 sources:
+  // packets from them arrive as IPv4, so store it in the IPv4 table.
+  static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (out->family == 6 && out->prefixlen >= 96 &&
+      memcmp(out->addr, kMapped, sizeof kMapped) == 0) {
+    uint8_t v4[4];
+    memcpy(v4, out->addr + 12, 4);
+    memset(out->addr, 0, sizeof out->addr);
+    memcpy(out->addr, v4, 4);
+    out->family = 4;
+    out->prefixlen -= 96;
+  }
   Cidr masked = *out;
   if (MaskHostBits(&masked)) {
     *error = "invalid CIDR " + quoted + ": host bits set beyond /" +
@@ -122,7 +134,10 @@ bool HostCidrFromAddress(std::string_view address, Cidr* out,
     return false;
   }
   out->prefixlen = out->family == 4 ? 32 : 128;
-  return true;
+  // Same rule as ParseCidr for IPv4-mapped IPv6 addresses.
+  std::string err;
+  return ParseCidr(out->ToString(), out, &err) ||
+         (*error = std::move(err), false);
 }
 
 }  // namespace sb::bpfq

@@ -19,7 +19,9 @@ struct Cidr {
   std::string ToString() const;
 };
 
-// Parses `text`. A bare address means a host prefix (/32 or /128). On error
+// Parses `text`. A bare address means a host prefix (/32 or /128). An
+// IPv4-mapped IPv6 prefix of length >= 96 ("::ffff:10.0.0.0/104") becomes
+// the IPv4 prefix it maps ("10.0.0.0/8"). On error
 // returns false and sets *error to a message naming the input; bits set
 // beyond the prefix length are an error (the message suggests the network).
 bool ParseCidr(std::string_view text, Cidr* out, std::string* error);

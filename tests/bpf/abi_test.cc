@@ -10,10 +10,15 @@
 #include <cstring>
 #include <string>
 
+#include "host/classifier/classifier.h"
 #include "test_support.h"
 
 namespace sb::bpftest {
 namespace {
+
+using ::sb::Classifier;
+using ::sb::PluginLoader;
+using ::sb::Status;
 
 class AbiTest : public ::testing::Test {
  protected:
@@ -54,6 +59,24 @@ TEST_F(AbiTest, NullArgumentsAreErrorsNotCrashes) {
   EXPECT_EQ(plugin_.vtable->read_counters(nullptr, nullptr, &st),
             SB_INVALID_ARGUMENT);
   plugin_.vtable->destroy(nullptr);
+}
+
+TEST(LoaderTest, HostChecksThePluginAndItsConfig) {
+  PluginLoader loader({SB_PLUGIN_BUILD_DIR});
+  auto lib = loader.Load("bpf-qdisc", SB_KIND_CLASSIFIER);
+  ASSERT_TRUE(lib.ok()) << lib.status().ToString();
+  EXPECT_TRUE(Classifier::CheckPlugin(**lib).ok());
+  sb_config_entry e[] = {{sizeof(sb_config_entry), SB_CONFIG_ARRAY,
+                          "allowed_cidrs", "10.0.0.1/8"}};
+  sb_config bad = {sizeof(sb_config), e, 1};
+  Status s = Classifier::CheckConfig(*lib, bad);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("did you mean 10.0.0.0/8"), std::string::npos)
+      << s.message();
+  sb_config empty = {sizeof(sb_config), nullptr, 0};
+  EXPECT_TRUE(Classifier::CheckConfig(*lib, empty).ok());
+  // The loader refuses it as another kind.
+  EXPECT_FALSE(loader.Load("bpf-qdisc", SB_KIND_STORAGE).ok());
 }
 
 // Drops from the effective and permitted sets every capability except

@@ -230,6 +230,13 @@ TEST_F(ManagerTest, MembersJoinAndLeaveTheAllowlist) {
   EXPECT_EQ(script_.calls, (std::vector<std::string>{"allow:10.9.9.9/32",
                                                      "allow:fd00::7/128"}));
 
+  // A dual-stack socket's view of an IPv4 member is the IPv4 address.
+  script_.calls.clear();
+  EXPECT_TRUE(mgr.OnMemberJoined("[::ffff:10.0.0.8]:7001").ok());
+  EXPECT_TRUE(mgr.OnMemberRemoved("10.0.0.8").ok());
+  EXPECT_EQ(script_.calls, (std::vector<std::string>{"allow:10.0.0.8/32",
+                                                     "remove:10.0.0.8/32"}));
+
   EXPECT_TRUE(mgr.OnMemberJoined("node1.example:7001").IsInvalidArgument());
   EXPECT_TRUE(mgr.OnMemberJoined("").IsInvalidArgument());
   EXPECT_TRUE(mgr.OnMemberJoined("[fd00::1").IsInvalidArgument());

@@ -27,6 +27,25 @@ TEST(CidrTest, ParsesIpv4AndIpv6) {
   EXPECT_EQ(c.prefixlen, 0u);
 }
 
+TEST(CidrTest, Ipv4MappedIpv6BecomesIpv4) {
+  Cidr c;
+  std::string err;
+  ASSERT_TRUE(ParseCidr("::ffff:10.0.0.0/104", &c, &err)) << err;
+  EXPECT_EQ(c.ToString(), "10.0.0.0/8");
+  ASSERT_TRUE(ParseCidr("::ffff:10.1.2.3", &c, &err)) << err;
+  EXPECT_EQ(c.ToString(), "10.1.2.3/32");
+  EXPECT_FALSE(ParseCidr("::ffff:10.1.2.3/104", &c, &err));
+  EXPECT_NE(err.find("10.0.0.0/8"), std::string::npos) << err;
+  ASSERT_TRUE(HostCidrFromAddress("[::ffff:10.0.0.7]:7001", &c, &err)) << err;
+  EXPECT_EQ(c.ToString(), "10.0.0.7/32");
+  // The whole mapped range is every IPv4 source.
+  ASSERT_TRUE(ParseCidr("::ffff:0:0/96", &c, &err)) << err;
+  EXPECT_EQ(c.ToString(), "0.0.0.0/0");
+  // Other IPv6 prefixes stay IPv6.
+  ASSERT_TRUE(ParseCidr("::/80", &c, &err)) << err;
+  EXPECT_EQ(c.family, 6);
+}
+
 TEST(CidrTest, RejectsBadInput) {
   Cidr c;
   std::string err;
