@@ -8,6 +8,7 @@
 //   SB_LINCHECK_SEED=S   run only seed S (to replay a failure)
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -35,11 +36,21 @@ std::vector<uint64_t> Seeds() {
   return seeds;
 }
 
-// A mix of concurrency levels, keyed off the seed.
+// A mix of concurrency levels and key counts, keyed off the seed.
 RandomHistoryOptions OptionsFor(uint64_t seed) {
   RandomHistoryOptions o;
   o.max_stretch = 10 + static_cast<int64_t>(seed % 4) * 20;  // 10..70
   o.keys = 1 + static_cast<int>(seed % 3);
+  return o;
+}
+
+// Proving a history not linearizable means exhausting every configuration
+// up to the bad read, which grows steeply with concurrency and with pending
+// unknown writes. These settings stay well inside the default budget.
+RandomHistoryOptions MutationOptionsFor(uint64_t seed) {
+  RandomHistoryOptions o;
+  o.max_stretch = 10 + static_cast<int64_t>(seed % 3) * 15;  // 10..40
+  o.keys = 2 + static_cast<int>(seed % 2);
   return o;
 }
 
@@ -59,7 +70,7 @@ TEST(RandomHistoryTest, ValidHistoriesAreLinearizable) {
 
 TEST(RandomHistoryTest, ReadOfUnwrittenValueIsCaught) {
   for (uint64_t seed : Seeds()) {
-    History h = RandomLinearizableHistory(seed, OptionsFor(seed));
+    History h = RandomLinearizableHistory(seed, MutationOptionsFor(seed));
     ASSERT_TRUE(testing::MutateReadToUnwrittenValue(seed, &h))
         << "seed " << seed;
     const CheckResult r = CheckHistory(h);
@@ -72,7 +83,7 @@ TEST(RandomHistoryTest, ReadOfUnwrittenValueIsCaught) {
 TEST(RandomHistoryTest, ReadOfFutureValueIsCaught) {
   int mutated = 0;
   for (uint64_t seed : Seeds()) {
-    History h = RandomLinearizableHistory(seed, OptionsFor(seed));
+    History h = RandomLinearizableHistory(seed, MutationOptionsFor(seed));
     if (!testing::MutateReadToFutureValue(seed, &h)) continue;
     ++mutated;
     const CheckResult r = CheckHistory(h);
@@ -81,6 +92,36 @@ TEST(RandomHistoryTest, ReadOfFutureValueIsCaught) {
   // Histories of 200 operations always have such a pair; guard against a
   // generator change silently emptying this test.
   EXPECT_GT(mutated, 0);
+}
+
+// One busy key with many pending unknown writes: some of these exceed a
+// small budget. Whatever happens, a mutated history is never called
+// linearizable, and an exhausted budget says unknown.
+TEST(RandomHistoryTest, HardMutatedHistoriesAreNeverLinearizable) {
+  CheckOptions options;
+  options.max_steps_per_key = 100'000;
+  int decided = 0;
+  int unknown = 0;
+  for (uint64_t seed : Seeds()) {
+    RandomHistoryOptions o;
+    o.keys = 1;
+    o.max_stretch = 70;
+    o.unknown_write_percent = 15;
+    History h = RandomLinearizableHistory(seed, o);
+    ASSERT_TRUE(testing::MutateReadToUnwrittenValue(seed, &h));
+    const CheckResult r = CheckHistory(h, options);
+    ASSERT_NE(r.verdict, Verdict::kLinearizable) << Context(seed, h, r);
+    if (r.verdict == Verdict::kUnknown) {
+      ++unknown;
+      ASSERT_EQ(r.problems.size(), 1u);
+      EXPECT_EQ(r.problems[0].steps, options.max_steps_per_key);
+    } else {
+      ASSERT_EQ(r.verdict, Verdict::kNotLinearizable) << Context(seed, h, r);
+      ++decided;
+    }
+  }
+  std::printf("%d decided, %d unknown within %llu steps\n", decided, unknown,
+              static_cast<unsigned long long>(options.max_steps_per_key));
 }
 
 TEST(RandomHistoryTest, TextFormRoundTripsAndChecksTheSame) {
