@@ -7,9 +7,8 @@
 // 0.1 ms each), SB_LINCHECK_BRUTE_SEED=S starts from another seed.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -98,8 +97,8 @@ History RandomSmallHistory(std::mt19937_64& rng) {
         h.push_back(MakeDelete(i, "k", invoke, ret, outcome));
         break;
       default:
-        h.push_back(MakeCas(i, "k", maybe(), value(), pick(2) == 0, invoke,
-                            ret, outcome));
+        h.push_back(MakeCas(i, "k", maybe(), value(), pick(2) == 0, invoke, ret,
+                            outcome));
         break;
     }
   }

@@ -31,11 +31,10 @@ constexpr size_t kMaxPrefixShown = 20;
 
 // The report of one non-linearizable key. `global` maps positions in the
 // searched sub-history to positions in the checked History.
-std::string FailureReport(const KeyResult& r,
-                          std::span<const Operation> sub,
+std::string FailureReport(const KeyResult& r, std::span<const Operation> sub,
                           const std::vector<size_t>& global,
-                          const internal::SearchOutcome& s,
-                          const Model& model, size_t context) {
+                          const internal::SearchOutcome& s, const Model& model,
+                          size_t context) {
   auto id = [&](size_t local) { return "#" + std::to_string(global[local]); };
   std::string out = "key " + QuoteBytes(r.key, 64) + ": not linearizable (" +
                     std::to_string(sub.size()) + " operations, " +
@@ -71,8 +70,9 @@ std::string FailureReport(const KeyResult& r,
       std::find(order.begin(), order.end(), s.stuck) - order.begin();
   const size_t lo = at > context ? at - context : 0;
   const size_t hi = std::min(order.size(), at + context + 1);
-  out += "  operations around it, by invoke time (L<n>: n-th of the prefix, "
-         ">>: could not be linearized, -: not in the prefix):\n";
+  out +=
+      "  operations around it, by invoke time (L<n>: n-th of the prefix, "
+      ">>: could not be linearized, -: not in the prefix):\n";
   for (size_t i = lo; i < hi; ++i) {
     const size_t op = order[i];
     std::string mark = op == s.stuck  ? ">>"

@@ -1,10 +1,11 @@
 // Hand-written histories with a known answer: linearizable ones the checker
 // must accept and non-linearizable ones it must reject with a useful report.
+#include "tests/linearizability/checker.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "tests/linearizability/checker.h"
 #include "tests/linearizability/history.h"
 
 namespace sb::lincheck {

@@ -36,8 +36,8 @@ const char* OutcomeName(Outcome outcome) {
 }
 
 std::optional<OpKind> ParseOpKind(std::string_view name) {
-  for (OpKind k : {OpKind::kGet, OpKind::kPut, OpKind::kAppend,
-                   OpKind::kDelete, OpKind::kCas}) {
+  for (OpKind k : {OpKind::kGet, OpKind::kPut, OpKind::kAppend, OpKind::kDelete,
+                   OpKind::kCas}) {
     if (name == OpKindName(k)) return k;
   }
   return std::nullopt;
@@ -165,24 +165,24 @@ Operation Base(uint64_t client, OpKind kind, std::string key, int64_t invoke,
 Operation MakeGet(uint64_t client, std::string key,
                   std::optional<std::string> output, int64_t invoke,
                   int64_t ret, Outcome outcome) {
-  Operation op = Base(client, OpKind::kGet, std::move(key), invoke, ret,
-                      outcome);
+  Operation op =
+      Base(client, OpKind::kGet, std::move(key), invoke, ret, outcome);
   if (outcome == Outcome::kOk) op.output = std::move(output);
   return op;
 }
 
 Operation MakePut(uint64_t client, std::string key, std::string value,
                   int64_t invoke, int64_t ret, Outcome outcome) {
-  Operation op = Base(client, OpKind::kPut, std::move(key), invoke, ret,
-                      outcome);
+  Operation op =
+      Base(client, OpKind::kPut, std::move(key), invoke, ret, outcome);
   op.value = std::move(value);
   return op;
 }
 
 Operation MakeAppend(uint64_t client, std::string key, std::string value,
                      int64_t invoke, int64_t ret, Outcome outcome) {
-  Operation op = Base(client, OpKind::kAppend, std::move(key), invoke, ret,
-                      outcome);
+  Operation op =
+      Base(client, OpKind::kAppend, std::move(key), invoke, ret, outcome);
   op.value = std::move(value);
   return op;
 }
@@ -196,8 +196,8 @@ Operation MakeCas(uint64_t client, std::string key,
                   std::optional<std::string> expected, std::string value,
                   bool succeeded, int64_t invoke, int64_t ret,
                   Outcome outcome) {
-  Operation op = Base(client, OpKind::kCas, std::move(key), invoke, ret,
-                      outcome);
+  Operation op =
+      Base(client, OpKind::kCas, std::move(key), invoke, ret, outcome);
   op.expected = std::move(expected);
   op.value = std::move(value);
   op.cas_succeeded = outcome == Outcome::kOk && succeeded;

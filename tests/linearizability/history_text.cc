@@ -12,12 +12,11 @@
 namespace sb::lincheck {
 
 std::string FormatOperationLine(const Operation& op) {
-  std::string s = std::to_string(op.client) + " " + std::to_string(op.invoke) +
-                  " " +
-                  (op.ret == kInfinity ? std::string("inf")
-                                       : std::to_string(op.ret)) +
-                  " " + OutcomeName(op.outcome) + " " + OpKindName(op.kind) +
-                  " " + QuoteBytes(op.key);
+  std::string s =
+      std::to_string(op.client) + " " + std::to_string(op.invoke) + " " +
+      (op.ret == kInfinity ? std::string("inf") : std::to_string(op.ret)) +
+      " " + OutcomeName(op.outcome) + " " + OpKindName(op.kind) + " " +
+      QuoteBytes(op.key);
   const bool ok = op.outcome == Outcome::kOk;
   switch (op.kind) {
     case OpKind::kGet:
@@ -148,8 +147,7 @@ bool ParseInt(const Token& t, Int* v) {
 }
 
 // Parses one operation line into *op.
-bool ParseLine(const std::vector<Token>& t, Operation* op,
-               std::string* error) {
+bool ParseLine(const std::vector<Token>& t, Operation* op, std::string* error) {
   if (t.size() < 6) {
     *error = "expected: client invoke return outcome kind key ...";
     return false;
@@ -221,8 +219,8 @@ bool ParseLine(const std::vector<Token>& t, Operation* op,
   }
   if (wants_output) {
     if (next >= t.size() || t[next].quoted || t[next].text != "->") {
-      *error = std::string("an ok ") + OpKindName(op->kind) +
-               " needs '-> output'";
+      *error =
+          std::string("an ok ") + OpKindName(op->kind) + " needs '-> output'";
       return false;
     }
     ++next;
@@ -260,8 +258,8 @@ bool ParseHistory(std::string_view text, History* out, std::string* error) {
   while (!text.empty()) {
     const size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view()
-                                        : text.substr(nl + 1);
+    text =
+        nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     ++line_no;
     const size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string_view::npos || line[first] == '#') continue;

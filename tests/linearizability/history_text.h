@@ -41,8 +41,7 @@ std::string DumpHistory(const History& history);
 // leaves *out unspecified and sets *error to "line N: reason".
 bool ParseHistory(std::string_view text, History* out, std::string* error);
 
-bool ReadHistoryFile(const std::string& path, History* out,
-                     std::string* error);
+bool ReadHistoryFile(const std::string& path, History* out, std::string* error);
 bool WriteHistoryFile(const std::string& path, const History& history,
                       std::string* error);
 

@@ -67,10 +67,11 @@ TEST(HistoryTextTest, LineFormat) {
 TEST(HistoryTextTest, CommentsAndBlankLines) {
   History h;
   std::string error;
-  ASSERT_TRUE(ParseHistory("# a comment\n\n  \t\n1 0 1 ok put \"k\" \"v\"\r\n"
-                           "   # indented comment\n2 2 3 ok get \"k\" -> "
-                           "\"v\"",
-                           &h, &error))
+  ASSERT_TRUE(
+      ParseHistory("# a comment\n\n  \t\n1 0 1 ok put \"k\" \"v\"\r\n"
+                   "   # indented comment\n2 2 3 ok get \"k\" -> "
+                   "\"v\"",
+                   &h, &error))
       << error;
   ASSERT_EQ(h.size(), 2u);
   EXPECT_EQ(h[1].output, "v");
@@ -152,11 +153,11 @@ TEST(HistoryTextTest, CliVerdictsAndExitCodes) {
   ASSERT_TRUE(WriteHistoryFile(
       good, {MakePut(1, "k", "a", 0, 10), MakeGet(2, "k", "a", 5, 20)},
       &error));
-  ASSERT_TRUE(WriteHistoryFile(bad,
-                               {MakePut(1, "k", "a", 0, 10),
-                                MakePut(1, "k", "b", 20, 30),
-                                MakeGet(2, "k", "a", 40, 50)},
-                               &error));
+  ASSERT_TRUE(WriteHistoryFile(
+      bad,
+      {MakePut(1, "k", "a", 0, 10), MakePut(1, "k", "b", 20, 30),
+       MakeGet(2, "k", "a", 40, 50)},
+      &error));
   std::ofstream(broken) << "1 0 1 ok get \"k\"\n";
 
   std::string out;
@@ -165,8 +166,7 @@ TEST(HistoryTextTest, CliVerdictsAndExitCodes) {
   out.clear();
   EXPECT_EQ(RunCli(bad, &out), 1) << out;
   EXPECT_NE(out.find("not linearizable"), std::string::npos) << out;
-  EXPECT_NE(out.find("could not be linearized: #2"), std::string::npos)
-      << out;
+  EXPECT_NE(out.find("could not be linearized: #2"), std::string::npos) << out;
   out.clear();
   EXPECT_EQ(RunCli("--max-steps 1 " + bad, &out), 2) << out;
   EXPECT_NE(out.find("budget exhausted"), std::string::npos) << out;

@@ -86,8 +86,8 @@ bool SomeWriteProduces(const std::optional<std::string>& value,
         if (!value) return true;
         break;
       case OpKind::kCas:
-        if (value == w.value && !(w.outcome == Outcome::kOk &&
-                                  !w.cas_succeeded)) {
+        if (value == w.value &&
+            !(w.outcome == Outcome::kOk && !w.cas_succeeded)) {
           return true;
         }
         break;
@@ -102,10 +102,9 @@ std::string WriteOf(const std::optional<std::string>& value) {
 
 }  // namespace
 
-std::string RegisterModel::Explain(const ModelState& state,
-                                   const Operation& op,
-                                   std::span<const Operation> sub_history)
-    const {
+std::string RegisterModel::Explain(
+    const ModelState& state, const Operation& op,
+    std::span<const Operation> sub_history) const {
   const std::string held = " (the register holds " + Describe(state) +
                            " after the longest linearizable prefix)";
   // The value a read or a successful CAS needed to observe.

@@ -12,9 +12,7 @@ namespace sb::lincheck::testing {
 History RandomLinearizableHistory(uint64_t seed,
                                   const RandomHistoryOptions& o) {
   std::mt19937_64 rng(seed);
-  auto percent = [&](int p) {
-    return static_cast<int>(rng() % 100) < p;
-  };
+  auto percent = [&](int p) { return static_cast<int>(rng() % 100) < p; };
   auto pick = [&](int64_t n) { return static_cast<int64_t>(rng() % n); };
   std::map<std::string, std::optional<std::string>> store;  // reference
   History h;

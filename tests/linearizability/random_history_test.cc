@@ -6,6 +6,8 @@
 // `sb-lincheck` re-checks once saved to a file. Environment:
 //   SB_LINCHECK_SEEDS=N  number of seeds per test (default 30)
 //   SB_LINCHECK_SEED=S   run only seed S (to replay a failure)
+#include "tests/linearizability/random_history.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -15,7 +17,6 @@
 
 #include "tests/linearizability/checker.h"
 #include "tests/linearizability/history_text.h"
-#include "tests/linearizability/random_history.h"
 
 namespace sb::lincheck {
 namespace {

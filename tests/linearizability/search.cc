@@ -42,9 +42,9 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <random>
 #include <string_view>
 #include <tuple>
-#include <random>
 #include <unordered_set>
 #include <utility>
 
@@ -55,9 +55,9 @@ constexpr int kNone = -1;
 
 struct Entry {
   int64_t time;
-  int op;      // index into ops
-  bool call;   // call entry (true) or return entry (false)
-  int match;   // the return entry of a call, and vice versa
+  int op;     // index into ops
+  bool call;  // call entry (true) or return entry (false)
+  int match;  // the return entry of a call, and vice versa
   int prev;
   int next;
 };
@@ -189,9 +189,9 @@ struct Frame {
 std::vector<int> UnknownTwins(std::span<const Operation> ops,
                               const EntryList& list) {
   std::vector<int> previous(ops.size(), kNone);
-  std::map<std::tuple<OpKind, std::string_view,
-                      std::optional<std::string_view>>,
-           int>
+  std::map<
+      std::tuple<OpKind, std::string_view, std::optional<std::string_view>>,
+      int>
       last;
   for (size_t i = 0; i < list.size(); ++i) {
     const Entry& e = list.at(static_cast<int>(i));
@@ -218,8 +218,7 @@ std::vector<int> UnknownTwins(std::span<const Operation> ops,
 // change the earliest pending return). This keeps unknown writes from being
 // linearized except where something observes them; without it every subset
 // of the pending unknown writes is a separate configuration.
-bool AfterUnknownIsRedundant(const Model& model,
-                             std::span<const Operation> ops,
+bool AfterUnknownIsRedundant(const Model& model, std::span<const Operation> ops,
                              const EntryList& list,
                              const std::vector<Frame>& stack,
                              const Operation& op, const ModelState& next) {
@@ -251,8 +250,8 @@ bool DominatedByFailed(std::span<const Operation> ops, const EntryList& list,
     const int u = list.at(f.call).op;
     if (ops[u].outcome != Outcome::kUnknown) continue;
     config->linearized[u / 64] ^= uint64_t{1} << (u % 64);
-    config->hash = static_cast<size_t>(linearized.hash() ^ linearized.key(u) ^
-                                       state_hash);
+    config->hash =
+        static_cast<size_t>(linearized.hash() ^ linearized.key(u) ^ state_hash);
     const bool found = cache.contains(*config);
     config->linearized[u / 64] ^= uint64_t{1} << (u % 64);
     if (found) return true;
@@ -273,8 +272,7 @@ SearchOutcome SearchKey(std::span<const Operation> ops, const Model& model,
   SearchOutcome out;
   EntryList list(ops);
   LinearizedSet linearized(ops.size());
-  ConfigCache cache(
-      16, ConfigHash{}, ConfigEqual{&model});
+  ConfigCache cache(16, ConfigHash{}, ConfigEqual{&model});
   std::vector<Frame> stack;
   const std::vector<int> twins = UnknownTwins(ops, list);
   ModelState state = model.Init();
@@ -336,8 +334,8 @@ SearchOutcome SearchKey(std::span<const Operation> ops, const Model& model,
         const size_t state_hash = model.Hash(next) * 0x9e3779b97f4a7c15ULL;
         Config config{linearized.words(), next,
                       static_cast<size_t>(linearized.hash() ^ state_hash)};
-        if (!DominatedByFailed(ops, list, linearized, stack, state_hash,
-                               cache, &config) &&
+        if (!DominatedByFailed(ops, list, linearized, stack, state_hash, cache,
+                               &config) &&
             cache.insert(std::move(config)).second) {
           // A new configuration: linearize here and restart at the head.
           stack.push_back(Frame{entry, std::move(state), forced});
