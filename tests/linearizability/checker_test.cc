@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <limits>
 #include <string>
 
 #include "tests/linearizability/history.h"
@@ -315,6 +317,16 @@ TEST(CheckerTest, BudgetExhaustedIsUnknownNeverLinearizable) {
   EXPECT_EQ(r.problems[0].verdict, Verdict::kUnknown);
   EXPECT_EQ(r.problems[0].steps, 5000u);
   EXPECT_NE(r.Report().find("budget exhausted"), std::string::npos);
+}
+
+TEST(CheckerTest, TimeBudgetExhaustedIsUnknown) {
+  // 16 concurrent appends need billions of steps; the step budget is out of
+  // reach, so only the 1 ms time budget can end the search.
+  CheckOptions options;
+  options.max_steps_per_key = std::numeric_limits<uint64_t>::max();
+  options.max_time_per_key = std::chrono::milliseconds(1);
+  const CheckResult r = CheckHistory(HardHistory(16), options);
+  EXPECT_EQ(r.verdict, Verdict::kUnknown) << r.Report();
 }
 
 TEST(CheckerTest, SmallHardHistoryIsDecided) {

@@ -25,18 +25,23 @@
 //    (Linearizing them last instead would be equivalent for total operations
 //    but costs steps.)
 //  * An empty stack at a return entry proves that no linearization exists.
-//  * One reduction on top of Lowe's: an operation the model declares
-//    read-only (Model::IsReadOnly) is linearized as soon as it can be, with no
-//    alternative tried at that depth (see the comment at `forced`). Reads
-//    are most of a typical history, and without this every interleaving of
-//    concurrent reads with concurrent writes would be a separate branch.
-//  * A second one for unknown outcomes: an operation is not linearized right
-//    after an unknown one if it would leave the same state without it (see
-//    AfterUnknownIsRedundant), and of several unknown operations with the
-//    same inputs only the earliest pending one is tried (UnknownTwins), an
-//    unknown operation that would change nothing is left pending, and a
-//    configuration is dropped if the same one with a linearized unknown
-//    operation left pending already failed (DominatedByFailed).
+//
+// On top of Lowe's algorithm, four reductions prune branches that another
+// branch dominates (each argued where it is implemented; brute_force_test.cc
+// checks that they never change an answer):
+//  1. A read-only operation (Model::IsReadOnly) that can be linearized is
+//     linearized at once, with no alternative tried at that depth (`forced`).
+//     Without it every interleaving of concurrent reads with concurrent
+//     writes is a separate branch.
+//  2. An unknown operation is not linearized where it changes nothing, and
+//     nothing is linearized right after an unknown operation if it would
+//     leave the same state without it (AfterUnknownIsRedundant).
+//  3. Of several unknown operations with the same inputs, only the earliest
+//     pending one is tried (UnknownTwins).
+//  4. A configuration is dropped if the same one with a linearized unknown
+//     operation left pending already failed (DominatedByFailed).
+// Reductions 2-4 keep pending unknown writes, which stay candidates until
+// the end of the history, from multiplying the configurations.
 #include "tests/linearizability/search.h"
 
 #include <algorithm>
@@ -233,7 +238,8 @@ bool AfterUnknownIsRedundant(const Model& model, std::span<const Operation> ops,
 using ConfigCache = std::unordered_set<Config, ConfigHash, ConfigEqual>;
 
 // Whether the new configuration `*config` (whose words and hash are those of
-// `linearized`) is dominated by one already explored: the same state with
+// `linearized`; `unknown_linearized` lists its unknown operations other than
+// the one just added) is dominated by one already explored: the same state with
 // one of the linearized unknown operations left pending instead. Such a
 // configuration has every option of this one (the unknown operation may
 // still be linearized later, or never), so if it was explored, this one
@@ -242,13 +248,11 @@ using ConfigCache = std::unordered_set<Config, ConfigHash, ConfigEqual>;
 // being linearized now. Without this, an unknown write whose effect is
 // later overwritten doubles every configuration that follows it. Leaves
 // *config as it found it.
-bool DominatedByFailed(std::span<const Operation> ops, const EntryList& list,
-                       const LinearizedSet& linearized,
-                       const std::vector<Frame>& stack, size_t state_hash,
-                       const ConfigCache& cache, Config* config) {
-  for (const Frame& f : stack) {
-    const int u = list.at(f.call).op;
-    if (ops[u].outcome != Outcome::kUnknown) continue;
+bool DominatedByFailed(const LinearizedSet& linearized,
+                       const std::vector<int>& unknown_linearized,
+                       size_t state_hash, const ConfigCache& cache,
+                       Config* config) {
+  for (int u : unknown_linearized) {
     config->linearized[u / 64] ^= uint64_t{1} << (u % 64);
     config->hash =
         static_cast<size_t>(linearized.hash() ^ linearized.key(u) ^ state_hash);
@@ -274,6 +278,7 @@ SearchOutcome SearchKey(std::span<const Operation> ops, const Model& model,
   LinearizedSet linearized(ops.size());
   ConfigCache cache(16, ConfigHash{}, ConfigEqual{&model});
   std::vector<Frame> stack;
+  std::vector<int> unknown_on_stack;  // the unknown operations in `stack`
   const std::vector<int> twins = UnknownTwins(ops, list);
   ModelState state = model.Init();
   // Depth of the deepest dead end recorded so far (for the report).
@@ -287,6 +292,9 @@ SearchOutcome SearchKey(std::span<const Operation> ops, const Model& model,
     while (!stack.empty()) {
       Frame top = std::move(stack.back());
       stack.pop_back();
+      if (ops[list.at(top.call).op].outcome == Outcome::kUnknown) {
+        unknown_on_stack.pop_back();
+      }
       state = std::move(top.state_before);
       linearized.Flip(list.at(top.call).op);
       list.Unlift(top.call);
@@ -334,11 +342,14 @@ SearchOutcome SearchKey(std::span<const Operation> ops, const Model& model,
         const size_t state_hash = model.Hash(next) * 0x9e3779b97f4a7c15ULL;
         Config config{linearized.words(), next,
                       static_cast<size_t>(linearized.hash() ^ state_hash)};
-        if (!DominatedByFailed(ops, list, linearized, stack, state_hash, cache,
+        if (!DominatedByFailed(linearized, unknown_on_stack, state_hash, cache,
                                &config) &&
             cache.insert(std::move(config)).second) {
           // A new configuration: linearize here and restart at the head.
           stack.push_back(Frame{entry, std::move(state), forced});
+          if (ops[e.op].outcome == Outcome::kUnknown) {
+            unknown_on_stack.push_back(e.op);
+          }
           state = std::move(next);
           list.Lift(entry);
           entry = list.first();
