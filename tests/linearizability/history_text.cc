@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -277,6 +278,11 @@ bool ParseHistory(std::string_view text, History* out, std::string* error) {
 
 bool ReadHistoryFile(const std::string& path, History* out,
                      std::string* error) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    *error = path + ": is a directory";
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     *error = path + ": " + std::strerror(errno);

@@ -177,6 +177,9 @@ TEST(HistoryTextTest, CliVerdictsAndExitCodes) {
   EXPECT_EQ(RunCli("--max-steps x " + good, &out), 3) << out;
   out.clear();
   EXPECT_EQ(RunCli(TempPath("does_not_exist"), &out), 3) << out;
+  out.clear();
+  EXPECT_EQ(RunCli(::testing::TempDir(), &out), 3) << out;
+  EXPECT_NE(out.find("is a directory"), std::string::npos) << out;
   std::remove(good.c_str());
   std::remove(bad.c_str());
   std::remove(broken.c_str());

@@ -26,6 +26,7 @@ using testing::RandomLinearizableHistory;
 
 std::vector<uint64_t> Seeds() {
   if (const char* one = std::getenv("SB_LINCHECK_SEED")) {
+    std::printf("seed %s\n", one);
     return {std::strtoull(one, nullptr, 10)};
   }
   uint64_t n = 30;
@@ -34,6 +35,8 @@ std::vector<uint64_t> Seeds() {
   }
   std::vector<uint64_t> seeds;
   for (uint64_t s = 1; s <= n; ++s) seeds.push_back(s);
+  std::printf("seeds 1..%llu (SB_LINCHECK_SEED=S replays one)\n",
+              static_cast<unsigned long long>(n));
   return seeds;
 }
 
