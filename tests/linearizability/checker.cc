@@ -28,6 +28,7 @@ const char* VerdictName(Verdict verdict) {
 namespace {
 
 constexpr size_t kMaxPrefixShown = 20;
+constexpr size_t kMaxOperations = size_t{1} << 30;
 
 // The report of one non-linearizable key. `global` maps positions in the
 // searched sub-history to positions in the checked History.
@@ -140,6 +141,13 @@ CheckResult CheckHistory(const History& history, const Model& model,
   // P-compositionality: group by key and check each group on its own. A
   // std::map keeps the key order, and so the reports, deterministic.
   std::map<std::string, std::vector<size_t>, std::less<>> by_key;
+  // The search indexes operations with int; refuse what would overflow.
+  if (history.size() > kMaxOperations) {
+    result.verdict = Verdict::kInvalidHistory;
+    result.error = std::to_string(history.size()) + " operations; at most " +
+                   std::to_string(kMaxOperations) + " can be checked";
+    return result;
+  }
   for (size_t i = 0; i < history.size(); ++i) {
     const std::string why = ValidateOperation(history[i]);
     if (!why.empty()) {
