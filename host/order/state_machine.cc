@@ -59,6 +59,17 @@ Status ParseU64(std::string_view v, uint64_t* out) {
 
 }  // namespace
 
+OrderOptions OrderOptionsFor(const ClusterOptions& cluster, uint64_t group_id,
+                             std::vector<uint16_t> owned) {
+  OrderOptions o;
+  o.group_id = group_id;
+  o.shards = cluster.shards;
+  o.owned = std::move(owned);
+  o.session_expiry_ms = cluster.session_expiry_ms;
+  o.max_sessions_per_shard = cluster.max_sessions_per_shard;
+  return o;
+}
+
 OrderStateMachine::OrderStateMachine(Storage* storage, OrderOptions options)
     : storage_(storage), opts_(std::move(options)) {}
 

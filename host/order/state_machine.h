@@ -53,6 +53,7 @@
 #include <string_view>
 #include <vector>
 
+#include "host/config/config.h"
 #include "host/consensus/driver.h"
 #include "host/order/apply_results.h"
 #include "host/order/command.h"
@@ -70,6 +71,11 @@ struct OrderOptions {
   // of one apply; expiry catches up over later commands).
   uint32_t max_expirations_per_apply = 16;
 };
+
+// The options of order `group_id` owning `owned`, from the node's
+// [cluster] section (shards, session_expiry_ms, max_sessions_per_shard).
+OrderOptions OrderOptionsFor(const ClusterOptions& cluster, uint64_t group_id,
+                             std::vector<uint16_t> owned);
 
 class OrderStateMachine;
 
