@@ -7,9 +7,12 @@
 // where table 1..4 are the order's keyspaces (data, sessions, lru, meta),
 // table 0 is the header (key "shardbearer.order.v1", value = the applied
 // index, 8B) and table 255 the trailer (empty key, value = number of table
-// records, 8B). Chunks are cut between records; the header opens the first
-// chunk and the trailer closes the last, so a truncated or reordered stream
-// fails the restore instead of installing part of a state.
+// records, 8B). A SnapshotSource cuts chunks between records; a restore
+// accepts chunks cut anywhere (consensus plugins re-chunk by bytes). The
+// header opens the stream and the trailer closes it, so a truncated or
+// reordered stream fails the restore instead of installing part of a state.
+#include <utility>
+
 #include "host/order/codec.h"
 #include "host/order/state_machine.h"
 
@@ -130,10 +133,40 @@ Status OrderStateMachine::Restore(uint64_t index, std::string_view data,
   return RestoreChunk(index, /*first=*/true, /*last=*/true, data, batch);
 }
 
+namespace {
+
+// Parses one record from `r`. Returns false with `*incomplete` set when the
+// input ends inside the record (the caller keeps the rest for the next
+// chunk), false without it when a length is over its cap.
+bool ReadRecord(ByteReader* r, uint8_t* table, std::string_view* key,
+                std::string_view* value, bool* incomplete) {
+  ByteReader p = *r;
+  *incomplete = true;
+  if (!p.ReadU8(table)) return false;
+  // Each length is checked against its cap first: over the cap is
+  // corruption, while a length past the end of the chunk is only a record
+  // the next chunk completes.
+  for (auto [field, cap] :
+       {std::pair{key, kMaxRecordKey}, std::pair{value, kMaxRecordValue}}) {
+    ByteReader q = p;
+    uint32_t len = 0;
+    if (!q.ReadU32(&len)) return false;
+    if (len > cap) {
+      *incomplete = false;
+      return false;
+    }
+    if (!p.ReadBytes(cap, field)) return false;
+  }
+  *r = p;
+  *incomplete = false;
+  return true;
+}
+
+}  // namespace
+
 Status OrderStateMachine::RestoreChunk(uint64_t index, bool first, bool last,
                                        std::string_view chunk,
                                        WriteBatch* batch) {
-  ByteReader r(chunk);
   if (first) {
     // The installed state replaces everything: results waiting for entries
     // this node will now never apply are dropped, the overlay is void, and
@@ -142,18 +175,9 @@ Status OrderStateMachine::RestoreChunk(uint64_t index, bool first, bool last,
     for (auto& o : overlay_) o.clear();
     overlay_index_ = 0;
     restore_records_ = 0;
-    uint8_t table = 0;
-    std::string_view key, value;
-    if (!r.ReadU8(&table) || table != kHeaderTable ||
-        !r.ReadBytes(kMaxRecordKey, &key) || key != kMagic ||
-        !r.ReadBytes(kMaxRecordValue, &value) || value.size() != 8) {
-      return Status::Corruption("order snapshot does not start with header");
-    }
-    if (GetU64(value) != index) {
-      return Status::Corruption("order snapshot is of index " +
-                                std::to_string(GetU64(value)) + ", not " +
-                                std::to_string(index));
-    }
+    restore_carry_.clear();
+    restore_header_ = false;
+    restore_trailer_ = false;
     for (uint32_t ks : keyspaces()) {
       auto it = storage_->NewIterator(ks);
       if (!it.ok()) return it.status();
@@ -167,20 +191,50 @@ Status OrderStateMachine::RestoreChunk(uint64_t index, bool first, bool last,
       SB_RETURN_IF_ERROR(batch->DeleteRange(ks, "", end));
     }
   }
-  bool trailer = false;
+  // Chunks may be cut anywhere (a consensus plugin cuts by bytes): a record
+  // split across chunks waits in restore_carry_ (at most one record).
+  std::string joined;
+  std::string_view data = chunk;
+  if (!restore_carry_.empty()) {
+    joined = std::move(restore_carry_);
+    joined.append(chunk);
+    data = joined;
+  }
+  restore_carry_.clear();
+  ByteReader r(data);
   while (!r.empty()) {
-    if (trailer) return Status::Corruption("records after snapshot trailer");
+    if (restore_trailer_) {
+      return Status::Corruption("records after snapshot trailer");
+    }
     uint8_t table = 0;
     std::string_view key, value;
-    if (!r.ReadU8(&table) || !r.ReadBytes(kMaxRecordKey, &key) ||
-        !r.ReadBytes(kMaxRecordValue, &value)) {
-      return Status::Corruption("order snapshot record truncated");
+    bool incomplete = false;
+    if (!ReadRecord(&r, &table, &key, &value, &incomplete)) {
+      if (!incomplete) {
+        return Status::Corruption("order snapshot record over size caps");
+      }
+      restore_carry_.assign(data.substr(data.size() - r.remaining()));
+      break;
+    }
+    if (!restore_header_) {
+      // Rule: the stream opens with the header naming the index consensus
+      // is installing; anything else is not this snapshot.
+      if (table != kHeaderTable || key != kMagic || value.size() != 8) {
+        return Status::Corruption("order snapshot does not start with header");
+      }
+      if (GetU64(value) != index) {
+        return Status::Corruption("order snapshot is of index " +
+                                  std::to_string(GetU64(value)) + ", not " +
+                                  std::to_string(index));
+      }
+      restore_header_ = true;
+      continue;
     }
     if (table == kTrailerTable) {
       if (value.size() != 8 || GetU64(value) != restore_records_) {
         return Status::Corruption("order snapshot record count mismatch");
       }
-      trailer = true;
+      restore_trailer_ = true;
       continue;
     }
     if (table < 1 || table > kTables) {
@@ -190,13 +244,15 @@ Status OrderStateMachine::RestoreChunk(uint64_t index, bool first, bool last,
     SB_RETURN_IF_ERROR(batch->Put(ks_[table - 1], key, value));
     ++restore_records_;
   }
-  if (last != trailer) {
-    return Status::Corruption(last ? "order snapshot ends without trailer"
-                                   : "order snapshot trailer before the end");
+  if (last && !restore_trailer_) {
+    return Status::Corruption("order snapshot ends without trailer");
+  }
+  if (!last && restore_trailer_) {
+    return Status::Corruption("order snapshot trailer before the end");
   }
   if (last) {
-    // The snapshot's own applied index was written by the source; the
-    // installed index is the one consensus names.
+    // The source's applied index came with the meta records; the installed
+    // index is the one consensus names (checked equal in the header).
     SB_RETURN_IF_ERROR(batch->Put(ks_[kMeta], "a", U64Bytes(index)));
   }
   return Status::OK();

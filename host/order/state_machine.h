@@ -122,9 +122,11 @@ class OrderStateMachine : public GroupStateMachine {
 
   // --- Streaming snapshots. ---
   StatusOr<std::unique_ptr<SnapshotSource>> NewSnapshotSource();
-  // Restores one chunk (in order). The first chunk clears the order's
-  // keyspaces (delete-range) before its records; `last` finishes the
-  // restore (checks the record count, sets the applied index).
+  // Restores one chunk (in order). Chunks may be cut anywhere, not only
+  // at record boundaries (at most one partial record is carried to the
+  // next chunk). The first chunk clears the order's keyspaces
+  // (delete-range) before its records; `last` finishes the restore (checks
+  // the record count, sets the applied index).
   Status RestoreChunk(uint64_t index, bool first, bool last,
                       std::string_view chunk, WriteBatch* batch);
 
@@ -177,8 +179,12 @@ class OrderStateMachine : public GroupStateMachine {
   uint32_t ks_[kTables] = {};
   std::map<std::string, std::optional<std::string>> overlay_[kTables];
   uint64_t overlay_index_ = 0;  // newest index whose writes are in overlay_
-  // Restore in progress: records seen so far.
+  // Restore in progress: records seen so far, a record cut by the chunk
+  // boundary, whether header and trailer were seen.
   uint64_t restore_records_ = 0;
+  std::string restore_carry_;
+  bool restore_header_ = false;
+  bool restore_trailer_ = false;
   ApplyResults results_;
 };
 
