@@ -115,6 +115,12 @@ OrderStateMachine::NewSnapshotSource() {
   return src;
 }
 
+StatusOr<std::unique_ptr<StateReader>> OrderStateMachine::OpenSnapshot() {
+  auto src = NewSnapshotSource();
+  if (!src.ok()) return src.status();
+  return std::unique_ptr<StateReader>(std::move(src.value()));
+}
+
 StatusOr<std::string> OrderStateMachine::Snapshot() {
   auto src = NewSnapshotSource();
   if (!src.ok()) return src.status();

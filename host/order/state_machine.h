@@ -84,13 +84,13 @@ class OrderStateMachine;
 // of at most max_bytes (a single record larger than max_bytes is sent
 // alone), so no whole-state blob is ever built. Chunks are cut at record
 // boundaries and must be restored in order.
-class SnapshotSource {
+class SnapshotSource : public StateReader {
  public:
-  ~SnapshotSource();
+  ~SnapshotSource() override;
   // The applied index the snapshot covers.
-  uint64_t index() const { return index_; }
+  uint64_t index() const override { return index_; }
   // The next chunk; *done is set with the last one.
-  StatusOr<std::string> Next(size_t max_bytes, bool* done);
+  StatusOr<std::string> Next(size_t max_bytes, bool* done) override;
 
  private:
   friend class OrderStateMachine;
@@ -114,21 +114,22 @@ class OrderStateMachine : public GroupStateMachine {
 
   // --- GroupStateMachine. ---
   Status Apply(const EntryView& entry, WriteBatch* batch) override;
-  // Concatenation of every chunk of a SnapshotSource (the driver's current
-  // whole-string interface; see NewSnapshotSource for streaming).
-  StatusOr<std::string> Snapshot() override;
-  Status Restore(uint64_t index, std::string_view data,
-                 WriteBatch* batch) override;
-
-  // --- Streaming snapshots. ---
-  StatusOr<std::unique_ptr<SnapshotSource>> NewSnapshotSource();
+  // A SnapshotSource (streaming).
+  StatusOr<std::unique_ptr<StateReader>> OpenSnapshot() override;
   // Restores one chunk (in order). Chunks may be cut anywhere, not only
   // at record boundaries (at most one partial record is carried to the
   // next chunk). The first chunk clears the order's keyspaces
   // (delete-range) before its records; `last` finishes the restore (checks
   // the record count, sets the applied index).
   Status RestoreChunk(uint64_t index, bool first, bool last,
-                      std::string_view chunk, WriteBatch* batch);
+                      std::string_view chunk, WriteBatch* batch) override;
+
+  // --- Streaming snapshots. ---
+  StatusOr<std::unique_ptr<SnapshotSource>> NewSnapshotSource();
+  // The whole stream in one string, and its restore in one call: for tests
+  // and tools on small states only (the driver streams).
+  StatusOr<std::string> Snapshot();
+  Status Restore(uint64_t index, std::string_view data, WriteBatch* batch);
 
   // --- Reads (from written state; linearizable when the caller waited for
   // a ReadIndex to be applied). NotFound if absent. ---
