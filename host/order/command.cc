@@ -195,8 +195,6 @@ const char* ResultCodeName(ResultCode c) {
       return "wrong group";
     case ResultCode::kStaleSequence:
       return "stale sequence";
-    case ResultCode::kSessionExpired:
-      return "session expired";
     case ResultCode::kTooLarge:
       return "too large";
   }

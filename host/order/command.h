@@ -100,11 +100,10 @@ StatusOr<Command> DecodeCommand(std::string_view bytes);
 // What applying a command answered. Stored in the client's session so a
 // retried write answers the first outcome.
 enum class ResultCode : uint8_t {
-  kOk = 0,              // applied (cas: see cas_succeeded)
-  kWrongGroup = 1,      // the key's shard is not owned by this order
-  kStaleSequence = 2,   // sequence older than the session's last one
-  kSessionExpired = 3,  // no session for this client and sequence > 1
-  kTooLarge = 4,        // append would exceed value_limit; nothing written
+  kOk = 0,             // applied (cas: see cas_succeeded)
+  kWrongGroup = 1,     // the key's shard is not owned by this order
+  kStaleSequence = 2,  // sequence older than the session's last one
+  kTooLarge = 3,       // append would exceed value_limit; nothing written
 };
 const char* ResultCodeName(ResultCode c);
 

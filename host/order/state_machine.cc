@@ -70,6 +70,11 @@ OrderOptions OrderOptionsFor(const ClusterOptions& cluster, uint64_t group_id,
   return o;
 }
 
+void SetCompaction(const CompactionOptions& compaction, GroupOptions* group) {
+  group->snapshot_every = compaction.log_entries;
+  group->snapshot_bytes = compaction.log_bytes;
+}
+
 OrderStateMachine::OrderStateMachine(Storage* storage, OrderOptions options)
     : storage_(storage), opts_(std::move(options)) {}
 
@@ -142,12 +147,19 @@ Status OrderStateMachine::Erase(Table t, std::string_view key,
 }
 
 Status OrderStateMachine::First(Table t, std::string_view prefix,
-                                std::string* key) const {
+                                std::string* key,
+                                const std::string* after) const {
+  // The smallest key to consider: the prefix, or just past `after`.
+  std::string from(prefix);
+  if (after != nullptr) {
+    from = *after;
+    from.push_back('\0');
+  }
   // Candidate from storage: the first stored key not deleted in the overlay.
   std::optional<std::string> stored;
   auto it = storage_->NewPrefixIterator(ks_[t], prefix);
   if (!it.ok()) return it.status();
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  for (it->Seek(from); it->Valid(); it->Next()) {
     auto o = overlay_[t].find(std::string(it->key()));
     if (o == overlay_[t].end() || o->second.has_value()) {
       stored = std::string(it->key());
@@ -157,7 +169,7 @@ Status OrderStateMachine::First(Table t, std::string_view prefix,
   SB_RETURN_IF_ERROR(it->status());
   // Candidate from the overlay: the first key written (not deleted).
   std::optional<std::string> pending;
-  for (auto o = overlay_[t].lower_bound(std::string(prefix));
+  for (auto o = overlay_[t].lower_bound(from);
        o != overlay_[t].end() && o->first.starts_with(prefix); ++o) {
     if (o->second.has_value()) {
       pending = o->first;
@@ -270,13 +282,9 @@ StatusOr<CommandResult> OrderStateMachine::Execute(const Command& c,
       r.code = ResultCode::kStaleSequence;
       return r;
     }
-    if (!session && c.sequence > 1) {
-      // Either the session expired (or was evicted) or the client skipped
-      // its first write: a retry of an applied write could apply twice, so
-      // refuse; the client starts over with a new client id.
-      r.code = ResultCode::kSessionExpired;
-      return r;
-    }
+    // No session in this shard: the client's first write here (sequences
+    // are numbered per client, across shards), or its session expired. It
+    // applies and opens a session: a retry is safe only within the window.
   }
 
   const std::string dkey = DataKey(c.shard, c.key);
@@ -412,11 +420,16 @@ Status OrderStateMachine::StoreSession(const Command& c, const Session* old,
     std::string key;
     SB_RETURN_IF_ERROR(First(kLru, prefix, &key));
     if (key.size() != 18) return Status::Corruption("bad session index key");
-    uint64_t last_seen = GetU64(std::string_view(key).substr(2));
     uint64_t client = GetU64(std::string_view(key).substr(10));
-    // The newest session is the oldest only when herald clocks stepped
-    // back; it stays, and the next new session evicts one more.
-    if (client == c.client_id) break;
+    if (client == c.client_id) {
+      // The new session sorts first (same time, smaller client id, or a
+      // herald clock that stepped back): it stays; evict the next one.
+      std::string self = key;
+      SB_RETURN_IF_ERROR(First(kLru, prefix, &key, &self));
+      if (key.size() != 18) return Status::Corruption("bad session index key");
+      client = GetU64(std::string_view(key).substr(10));
+    }
+    uint64_t last_seen = GetU64(std::string_view(key).substr(2));
     SB_RETURN_IF_ERROR(RemoveSession(c.shard, client, last_seen, batch));
     --count;
   }

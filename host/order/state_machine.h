@@ -27,7 +27,8 @@
 // Sessions (docs/orders.md has the rules): a write with client id C and
 // sequence S is applied at most once. The session remembers C's last S and
 // its result. S equal to the stored one answers the stored result; lower is
-// kStaleSequence; no session and S > 1 is kSessionExpired. A session
+// kStaleSequence; with no session in the shard the write applies and opens
+// one (sessions are per shard; sequences per client). A session
 // expires when a command of its shard carries a herald timestamp past its
 // last-seen time + session_expiry_ms, and a shard holds at most
 // max_sessions_per_shard sessions (the least recently seen is evicted).
@@ -76,6 +77,10 @@ struct OrderOptions {
 // [cluster] section (shards, session_expiry_ms, max_sessions_per_shard).
 OrderOptions OrderOptionsFor(const ClusterOptions& cluster, uint64_t group_id,
                              std::vector<uint16_t> owned);
+
+// An order's consensus group compacts per [compaction]: log_entries into
+// snapshot_every, log_bytes into snapshot_bytes.
+void SetCompaction(const CompactionOptions& compaction, GroupOptions* group);
 
 class OrderStateMachine;
 
@@ -159,8 +164,10 @@ class OrderStateMachine : public GroupStateMachine {
   Status Write(Table t, std::string_view key, std::string_view value,
                WriteBatch* batch);
   Status Erase(Table t, std::string_view key, WriteBatch* batch);
-  // The smallest live key starting with `prefix` (NotFound if none).
-  Status First(Table t, std::string_view prefix, std::string* key) const;
+  // The smallest live key starting with `prefix` (and greater than
+  // `after`, if given); NotFound if none.
+  Status First(Table t, std::string_view prefix, std::string* key,
+               const std::string* after = nullptr) const;
   void ForgetOverlayIfWritten(uint64_t index);
 
   StatusOr<CommandResult> Execute(const Command& c, uint64_t index,

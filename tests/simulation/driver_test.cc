@@ -186,7 +186,8 @@ class DriverTest
       o.group_id = g;
       o.seed = g * 100 + id + restarts_;
       o.bootstrap_voters = voters;
-      o.snapshot_every = 5;
+      o.snapshot_every = snapshot_every_;
+      o.snapshot_bytes = snapshot_bytes_;
       o.config = {{"max_batch_bytes", "64", SB_CONFIG_INTEGER}};
       if (plugin() == "solo") o.config.clear();
       Status s = n->driver->AddGroup(o, n->sms[g].get());
@@ -264,6 +265,8 @@ class DriverTest
   std::deque<Msg> net_;
   std::set<uint64_t> cut_;
   int restarts_ = 0;
+  uint64_t snapshot_every_ = 5;
+  uint64_t snapshot_bytes_ = 0;
 };
 
 TEST_P(DriverTest, ReplicatesSeveralGroups) {
@@ -394,6 +397,29 @@ TEST_P(DriverTest, InterruptedInstallResumesOnRestart) {
   cut_.clear();
   ASSERT_TRUE(Put(10, "final", "1", 3));
   EXPECT_EQ(n->sms[10]->Get("k19"), "19");
+}
+
+// [compaction] log_bytes: with no entry threshold, the log is compacted
+// once it holds that many bytes of entries, and not before.
+TEST_P(DriverTest, CompactsByLogBytes) {
+  snapshot_every_ = 0;
+  snapshot_bytes_ = 400;
+  for (int i = 1; i <= nodes(); ++i) Restart(i);
+  ASSERT_TRUE(Put(10, "a", "1", nodes()));
+  for (auto& n : nodes_) {
+    EXPECT_EQ(n->driver->group(10)->GetStatus().first_index, 1u);
+  }
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(Put(10, "k" + std::to_string(i), std::string(40, 'x'),
+                    nodes()));
+  }
+  for (auto& n : nodes_) {
+    EXPECT_GT(n->driver->group(10)->GetStatus().first_index, 1u);
+  }
+  // Group 20 got nothing past its bootstrap entries: never compacted.
+  for (auto& n : nodes_) {
+    EXPECT_EQ(n->driver->group(20)->GetStatus().first_index, 1u);
+  }
 }
 
 TEST_P(DriverTest, UnknownGroupIsRefused) {

@@ -58,5 +58,19 @@ max_sessions_per_shard = 0
   EXPECT_FALSE(zero.ok());
 }
 
+TEST(OrderOptionsTest, CompactionThresholdsFromConfig) {
+  auto c = ParseConfig(std::string(kNode) + R"(
+[compaction]
+log_entries = 123
+log_bytes = 65536
+)",
+                       "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  GroupOptions g;
+  SetCompaction(c->compaction, &g);
+  EXPECT_EQ(g.snapshot_every, 123u);
+  EXPECT_EQ(g.snapshot_bytes, 65536u);
+}
+
 }  // namespace
 }  // namespace sb::order
