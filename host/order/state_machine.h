@@ -47,6 +47,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -148,6 +149,13 @@ class OrderStateMachine : public GroupStateMachine {
   // entry through the stored applied index to their watchers.
   Status PublishApplied();
   ApplyResults& results() { return results_; }
+  // Driver thread: read_index answers go to `fn` (the order's Herald).
+  void SetReadIndexHandler(std::function<void(std::string_view, uint64_t)> fn) {
+    read_index_handler_ = std::move(fn);
+  }
+  void OnReadIndex(std::string_view context, uint64_t index) override {
+    if (read_index_handler_) read_index_handler_(context, index);
+  }
 
   // Keyspace ids, for tests and tools: data, sessions, lru, meta.
   std::vector<uint32_t> keyspaces() const;
@@ -194,6 +202,7 @@ class OrderStateMachine : public GroupStateMachine {
   bool restore_header_ = false;
   bool restore_trailer_ = false;
   ApplyResults results_;
+  std::function<void(std::string_view, uint64_t)> read_index_handler_;
 };
 
 }  // namespace sb::order

@@ -12,6 +12,7 @@
 
 #include "host/consensus/driver.h"
 #include "host/log/host_services.h"
+#include "host/order/herald.h"
 #include "host/order/shard.h"
 #include "host/order/state_machine.h"
 #include "tests/unit/order/order_fixture.h"
@@ -30,6 +31,7 @@ struct Radiant {
   uint64_t id = 0;
   std::unique_ptr<testing::Replica> replica;
   std::unique_ptr<ConsensusDriver> driver;
+  std::unique_ptr<Herald> herald;  // only in the Herald tests
 };
 
 class OrderClusterTest : public ::testing::Test {
@@ -69,6 +71,7 @@ class OrderClusterTest : public ::testing::Test {
       ASSERT_TRUE(n.ok()) << n.status().ToString();
       // The cycle's batches are written: release the results they cover.
       ASSERT_TRUE(r->replica->sm->PublishApplied().ok());
+      if (r->herald) r->herald->Pump();
       if (*n == 0) return;
     }
     ADD_FAILURE() << "driver cycles never settle";
@@ -89,7 +92,7 @@ class OrderClusterTest : public ::testing::Test {
     }
   }
 
-  Radiant* Herald() {
+  Radiant* Leader() {
     for (auto& r : radiants_) {
       if (cut_.count(r->id)) continue;
       if (r->driver->group(kGroup)->GetStatus().role == Role::kLeader) {
@@ -103,7 +106,7 @@ class OrderClusterTest : public ::testing::Test {
   StatusOr<CommandResult> Propose(const Command& c) {
     std::string bytes = testing::Encoded(c);
     for (int attempt = 0; attempt < 2000; ++attempt) {
-      Radiant* h = Herald();
+      Radiant* h = Leader();
       if (h == nullptr) {
         Round();
         continue;
@@ -126,6 +129,36 @@ class OrderClusterTest : public ::testing::Test {
     return Status::Unavailable("no herald");
   }
 
+  void StartHeralds() {
+    for (auto& r : radiants_) {
+      HeraldOptions o;
+      o.request_timeout_ms = 5000;
+      o.now_ms = [this] { return clock_ms_; };
+      o.wall_ms = [this] { return 1'000'000 + clock_ms_; };
+      r->herald = std::make_unique<Herald>(r->driver.get(), kGroup,
+                                           r->replica->sm.get(), o);
+    }
+  }
+
+  // Runs rounds until `f` is ready (bounded).
+  template <typename T>
+  bool RunUntil(std::future<T>& f) {
+    for (int i = 0; i < 2000; ++i) {
+      if (f.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+        return true;
+      }
+      clock_ms_ += 1;
+      Round();
+    }
+    return false;
+  }
+
+  Radiant* ElectedHerald() {
+    for (int i = 0; i < 2000 && Leader() == nullptr; ++i) Round();
+    return Leader();
+  }
+
+  uint64_t clock_ms_ = 0;
   std::vector<std::unique_ptr<Radiant>> radiants_;
   std::deque<Msg> net_;
   std::set<uint64_t> cut_;
@@ -137,7 +170,7 @@ TEST_F(OrderClusterTest, CutOffRadiantCatchesUpWithDataAndSessions) {
   };
   auto first = Propose(put("warmup", "1").WithSession(1, 1, 1000));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
-  Radiant* h = Herald();
+  Radiant* h = Leader();
   ASSERT_NE(h, nullptr);
   uint64_t lag = h->id % 3 + 1;
   cut_.insert(lag);
@@ -182,6 +215,71 @@ TEST_F(OrderClusterTest, CutOffRadiantCatchesUpWithDataAndSessions) {
   EXPECT_TRUE(lagging->replica->sm->Get(ShardOf("log", 8), "log", &v).ok());
   EXPECT_EQ(v, "x");
   EXPECT_FALSE(want[1].empty());
+}
+
+TEST_F(OrderClusterTest, HeraldAnswersWritesAndBatchesReads) {
+  StartHeralds();
+  Radiant* h = ElectedHerald();
+  ASSERT_NE(h, nullptr);
+  const uint16_t s = ShardOf("k", 8);
+  auto w = h->herald->Propose(Command::Put(s, "k", "v1").WithSession(9, 1, 0));
+  ASSERT_TRUE(RunUntil(w));
+  auto wr = w.get();
+  ASSERT_TRUE(wr.ok()) << wr.status().ToString();
+  EXPECT_EQ(wr->code, ResultCode::kOk);
+  // Three reads queued together share one read_index.
+  uint64_t before = h->herald->read_batches();
+  auto r1 = h->herald->LinearizableGet(s, "k");
+  auto r2 = h->herald->LinearizableGet(s, "k");
+  auto r3 = h->herald->LinearizableGet(ShardOf("absent", 8), "absent");
+  ASSERT_TRUE(RunUntil(r3));
+  ASSERT_TRUE(RunUntil(r1) && RunUntil(r2));
+  EXPECT_EQ(h->herald->read_batches(), before + 1);
+  auto v1 = r1.get(), v2 = r2.get(), v3 = r3.get();
+  ASSERT_TRUE(v1.ok() && v2.ok() && v3.ok());
+  EXPECT_EQ(*v1, std::optional<std::string>("v1"));
+  EXPECT_EQ(*v2, std::optional<std::string>("v1"));
+  EXPECT_FALSE(v3->has_value());
+  // A retry through the herald answers the first result.
+  auto again =
+      h->herald->Propose(Command::Put(s, "k", "v1").WithSession(9, 1, 0));
+  ASSERT_TRUE(RunUntil(again));
+  auto ar = again.get();
+  ASSERT_TRUE(ar.ok());
+  EXPECT_TRUE(ar->duplicate);
+  EXPECT_EQ(ar->index, wr->index);
+}
+
+TEST_F(OrderClusterTest, FollowerRefusesAndNamesTheHerald) {
+  StartHeralds();
+  Radiant* h = ElectedHerald();
+  ASSERT_NE(h, nullptr);
+  // Let the followers learn who leads.
+  auto w = h->herald->Propose(Command::Put(0, "a", "b"));
+  ASSERT_TRUE(RunUntil(w));
+  Radiant* f = radiants_[h->id % 3].get();
+  auto fw = f->herald->Propose(Command::Put(0, "a", "c"));
+  auto fr = f->herald->LinearizableGet(0, "a");
+  ASSERT_TRUE(RunUntil(fw) && RunUntil(fr));
+  auto fwr = fw.get();
+  EXPECT_EQ(fwr.status().code(), Code::kUnavailable);
+  EXPECT_NE(fwr.status().message().find("not the herald"), std::string::npos);
+  EXPECT_EQ(fr.get().status().code(), Code::kUnavailable);
+  EXPECT_EQ(f->herald->leader_hint(), h->id);
+}
+
+TEST_F(OrderClusterTest, WriteCutOffFromItsOrderTimesOutAsUnknown) {
+  StartHeralds();
+  Radiant* h = ElectedHerald();
+  ASSERT_NE(h, nullptr);
+  cut_.insert(h->id);  // its proposals cannot commit
+  auto w = h->herald->Propose(Command::Put(0, "a", "b"));
+  h->herald->Pump();  // proposed, waiting
+  ASSERT_NE(w.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  clock_ms_ += 5001;
+  h->herald->Pump();
+  ASSERT_EQ(w.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_TRUE(w.get().status().IsOutcomeUnknown());
 }
 
 }  // namespace
