@@ -317,7 +317,7 @@ void Raft::TickHeartbeat() {
   }
 }
 
-sb_code Raft::Step(const Message& m, sb_status* st) {
+sb_code Raft::Step(Message& m, sb_status* st) {
   if (m.group != group_) {
     return sb_status_set(st, SB_INVALID_ARGUMENT,
                          "message for group %" PRIu64 " stepped into %" PRIu64,

@@ -90,7 +90,8 @@ class Raft {
             const std::vector<uint64_t>& bootstrap, std::string* error);
 
   void Tick();
-  sb_code Step(const Message& m, sb_status* st);
+  // Consumes m.entries (moved into the log).
+  sb_code Step(Message& m, sb_status* st);
   sb_code Propose(std::string data, uint64_t* out_index, sb_status* st);
   sb_code ReadIndex(std::string context, sb_status* st);
   sb_code ChangeMembership(uint32_t op, uint64_t node, sb_status* st);
@@ -147,7 +148,7 @@ class Raft {
   void Send(Message m);
 
   // Replication (raft_replication.cc).
-  void HandleAppend(const Message& m);
+  void HandleAppend(Message& m);
   void HandleHeartbeat(const Message& m);
   void HandleSnapshot(const Message& m);
   void HandleAppendResponse(const Message& m);

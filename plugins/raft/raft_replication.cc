@@ -391,7 +391,7 @@ void Raft::ReleaseReads() {
 
 // ---- Follower side -------------------------------------------------------
 
-void Raft::HandleAppend(const Message& m) {
+void Raft::HandleAppend(Message& m) {
   Message resp;
   resp.type = MsgType::kAppendResp;
   resp.to = m.from;
@@ -419,7 +419,9 @@ void Raft::HandleAppend(const Message& m) {
              m.from, m.entries[i].index);
         return;
       }
-      log_.Append(std::vector<Entry>(m.entries.begin() + i, m.entries.end()));
+      std::vector<Entry> fresh(std::make_move_iterator(m.entries.begin() + i),
+                               std::make_move_iterator(m.entries.end()));
+      log_.Append(std::move(fresh));
     }
     CommitTo(std::min(m.commit, last_new));
     resp.index = last_new;
