@@ -192,7 +192,9 @@ void Cluster::Process(Node* n) {
     if (rd.must_sync) disk.Sync();
     // 2. Send.
     for (const MessageView& m : rd.messages) {
-      net_.Send(now_, n->id, m.to, std::string(m.data));
+      std::string data(m.data);
+      if (tap_) tap_(n->id, m.to, data);
+      net_.Send(now_, n->id, m.to, std::move(data));
     }
     // 3. Apply (state-machine writes are not synced on their own).
     for (const EntryView& e : rd.committed) {

@@ -95,7 +95,8 @@ class MemLog : public sb::ConsensusLog {
       log_.pop_back();
     }
     for (const auto& e : es) {
-      log_.push_back({e.type, e.index, std::string(e.meta), std::string(e.data)});
+      log_.push_back(
+          {e.type, e.index, std::string(e.meta), std::string(e.data)});
     }
   }
   void Compact(uint64_t index, std::string meta) {
@@ -133,9 +134,12 @@ int main(int argc, char** argv) {
   uint64_t proposals = 200000, batch = 64, size = 256;
   for (int i = 1; i + 1 < argc; i += 2) {
     uint64_t v = strtoull(argv[i + 1], nullptr, 10);
-    if (!strcmp(argv[i], "--proposals")) proposals = v;
-    else if (!strcmp(argv[i], "--batch")) batch = v;
-    else if (!strcmp(argv[i], "--size")) size = v;
+    if (!strcmp(argv[i], "--proposals"))
+      proposals = v;
+    else if (!strcmp(argv[i], "--batch"))
+      batch = v;
+    else if (!strcmp(argv[i], "--size"))
+      size = v;
   }
   sb::PluginLoader loader;
   auto lib = loader.Load("raft", SB_KIND_CONSENSUS);
@@ -166,13 +170,14 @@ int main(int argc, char** argv) {
     while (n->inst->HasReady()) {
       if (!n->inst->GetReady(&rd).ok()) abort();
       n->log.Append(rd.entries);
-      if (!rd.hard_state.empty()) n->log.hard_state = std::string(rd.hard_state);
-      for (const auto& m : rd.messages) net.emplace_back(m.to, std::string(m.data));
+      if (!rd.hard_state.empty())
+        n->log.hard_state = std::string(rd.hard_state);
+      for (const auto& m : rd.messages)
+        net.emplace_back(m.to, std::string(m.data));
       for (const auto& e : rd.committed) {
         if (e.type == sb::EntryType::kNormal) ++n->applied_normal;
       }
-      uint64_t applied =
-          rd.committed.empty() ? 0 : rd.committed.back().index;
+      uint64_t applied = rd.committed.empty() ? 0 : rd.committed.back().index;
       if (!n->inst->Advance().ok()) abort();
       if (applied > n->log.snapshot_index() + 20000) {
         auto meta = n->inst->Compact(applied - 10000);
@@ -221,13 +226,14 @@ int main(int argc, char** argv) {
   double cpu = CpuSeconds() - cpu0;
   uint64_t allocs = g_allocs.load() - allocs0;
   uint64_t committed = leader->applied_normal - start_applied;
-  printf("{\"voters\": 3, \"proposal_bytes\": %llu, \"batch\": %llu, "
-         "\"committed\": %llu, \"cpu_seconds\": %.3f, "
-         "\"committed_per_cpu_second\": %.0f, "
-         "\"allocations_per_entry\": %.1f}\n",
-         static_cast<unsigned long long>(size),
-         static_cast<unsigned long long>(batch),
-         static_cast<unsigned long long>(committed), cpu, committed / cpu,
-         static_cast<double>(allocs) / committed);
+  printf(
+      "{\"voters\": 3, \"proposal_bytes\": %llu, \"batch\": %llu, "
+      "\"committed\": %llu, \"cpu_seconds\": %.3f, "
+      "\"committed_per_cpu_second\": %.0f, "
+      "\"allocations_per_entry\": %.1f}\n",
+      static_cast<unsigned long long>(size),
+      static_cast<unsigned long long>(batch),
+      static_cast<unsigned long long>(committed), cpu, committed / cpu,
+      static_cast<double>(allocs) / committed);
   return 0;
 }
