@@ -150,7 +150,7 @@ std::string Cluster::ReplayCommand() const {
 std::string Cluster::Report() const {
   std::string what =
       !checker_.ok() ? "invariant violated: " + checker_.violation() : failure_;
-  if (what.empty()) what = "ok";
+  if (what.empty()) what = "no invariant violated";
   return what + "\n  plugin: " + opts_.plugin +
          "\n  seed: " + std::to_string(opts_.seed) +
          "\n  replay: " + ReplayCommand();
