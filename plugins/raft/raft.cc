@@ -310,7 +310,7 @@ void Raft::TickHeartbeat() {
     // aborted and the leader accepts proposals again.
     if (transferee_ != 0) transferee_ = 0;
   }
-  TickSnapshots();
+  TickProgress();
   if (heartbeat_elapsed_ >= opts_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;
     hb_pending_ = true;

@@ -50,6 +50,7 @@ struct Progress {
   State state = State::kProbe;
   bool probe_sent = false;        // probe: one append in flight
   std::deque<uint64_t> inflight;  // replicate: last index of each append
+  uint64_t progress_at = 0;       // tick of the last acknowledged progress
   bool recent_active = false;     // heard from since the last quorum check
   uint64_t acked_seq = 0;         // highest heartbeat round acknowledged
   uint64_t commit_sent = 0;       // highest commit index sent
@@ -144,7 +145,7 @@ class Raft {
   void CheckMembership();
   void StartRead(std::string context);
   bool LeaseValid() const;
-  void TickSnapshots();
+  void TickProgress();
   void Send(Message m);
 
   // Replication (raft_replication.cc).
