@@ -149,6 +149,10 @@ void PeerLink::Run() {
   const size_t batch_bytes = std::min<size_t>(
       ctx_.options->batch_max_bytes, ctx_.options->max_frame_bytes - 64);
   std::vector<std::string> batch;
+  // One serialisation buffer for the link's life: it keeps its capacity, so
+  // steady traffic allocates no frame-sized buffers.
+  auto out = std::make_shared<apache::thrift::transport::TMemoryBuffer>();
+  apache::thrift::protocol::TBinaryProtocol proto(out);
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -218,7 +222,12 @@ void PeerLink::Run() {
     frame.__set_envelope(std::move(env));
     std::string why;
     size_t n = frame.envelope.messages.size();
-    if (!conn_->WriteFrame(sb::wire::Serialize(frame), &why)) {
+    out->resetBuffer();
+    frame.write(&proto);
+    uint8_t* frame_bytes = nullptr;
+    uint32_t frame_len = 0;
+    out->getBuffer(&frame_bytes, &frame_len);
+    if (!conn_->WriteFrame(frame_bytes, frame_len, &why)) {
       ctx_.stats->messages_dropped += n;
       sb_logf(ctx_.host, SB_LOG_WARN,
               "transport: lost connection to node %llu (%s); %zu messages "

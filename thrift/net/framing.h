@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace sb::wire {
@@ -56,7 +57,11 @@ class FramedConnection {
 
   // Writes one frame (header + payload) and flushes. False + *why on error
   // or when payload exceeds max_frame_bytes.
-  bool WriteFrame(const std::string& payload, std::string* why);
+  bool WriteFrame(const std::string& payload, std::string* why) {
+    return WriteFrame(reinterpret_cast<const uint8_t*>(payload.data()),
+                      payload.size(), why);
+  }
+  bool WriteFrame(const uint8_t* payload, size_t len, std::string* why);
 
   // Makes a blocked or future read/write fail. Thread-safe, idempotent.
   void Interrupt();
@@ -78,6 +83,8 @@ class FramedConnection {
   FrameLimits limits_;
   std::string peer_;
   std::atomic<bool> interrupted_{false};
+  // Guards Interrupt() against Close() releasing the descriptor.
+  std::mutex fd_mu_;
 };
 
 // Monotonic milliseconds.
