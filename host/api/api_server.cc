@@ -255,12 +255,15 @@ void ApiServer::Serve(sb::wire::FramedConnection& conn) {
     sb::wire::ReadResult r = conn.ReadFrame(&frame, &why);
     if (r == sb::wire::ReadResult::kClosed) return;
     if (r != sb::wire::ReadResult::kOk) {
-      options_.log(r == sb::wire::ReadResult::kIdle ? 1 : 3,
+      // Idle clients and our own shutdown are routine; the rest is bad input.
+      bool routine = r == sb::wire::ReadResult::kIdle || conn.interrupted();
+      options_.log(routine ? 1 : 3,
                    "api: closing connection from " + conn.peer() + ": " +
                        sb::wire::ReadResultName(r) + " (" + why + ")");
       return;
     }
-    // Step 1: peek the method name to pick the service (names are unique).
+    // Step 1: check the encoding, then peek the method name to pick the service
+    // (names are unique).
     auto in = std::make_shared<TMemoryBuffer>(
         reinterpret_cast<uint8_t*>(frame.data()),
         static_cast<uint32_t>(frame.size()), TMemoryBuffer::OBSERVE,
@@ -271,6 +274,13 @@ void ApiServer::Serve(sb::wire::FramedConnection& conn) {
     TMessageType type;
     int32_t seqid;
     bool ok = true;
+    if (!sb::wire::CheckBinaryMessage(
+            reinterpret_cast<const uint8_t*>(frame.data()), frame.size(),
+            &why)) {
+      options_.log(3, "api: closing connection from " + conn.peer() +
+                          ": malformed request (" + why + ")");
+      return;
+    }
     try {
       in_proto->readMessageBegin(name, type, seqid);
       if (type != apache::thrift::protocol::T_CALL &&

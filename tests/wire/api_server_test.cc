@@ -47,6 +47,9 @@ class ApiServerTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.ToString();
     port_ = PortOf(server_->address());
   }
+  // Stop the server (and its logging connection threads) before the log
+  // members go away.
+  void TearDown() override { server_.reset(); }
   bool Logged(const std::string& needle) {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& l : logs_) {

@@ -23,6 +23,8 @@
 #include <mutex>
 #include <string>
 
+#include "thrift/net/binary_check.h"
+
 namespace sb::wire {
 
 struct FrameLimits {
@@ -65,6 +67,8 @@ class FramedConnection {
 
   // Makes a blocked or future read/write fail. Thread-safe, idempotent.
   void Interrupt();
+  // True once Interrupt() was called (the server is stopping).
+  bool interrupted() const { return interrupted_; }
   // Closes the socket. Called by the owning thread only.
   void Close();
 
@@ -104,10 +108,15 @@ std::string Serialize(const T& value) {
   return buf->getBufferAsString();
 }
 
-// Decodes `bytes` into *value. False + *why on malformed input; never
-// allocates more than a small multiple of bytes.size().
+// Decodes `bytes` (exactly one struct) into *value. False + *why on
+// malformed input; the bytes are checked structurally first, and decoding
+// never allocates more than a small multiple of bytes.size().
 template <typename T>
 bool Deserialize(const std::string& bytes, T* value, std::string* why) {
+  if (!CheckBinaryStruct(reinterpret_cast<const uint8_t*>(bytes.data()),
+                         bytes.size(), why)) {
+    return false;
+  }
   try {
     auto buf = std::make_shared<apache::thrift::transport::TMemoryBuffer>(
         reinterpret_cast<uint8_t*>(const_cast<char*>(bytes.data())),
