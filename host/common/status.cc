@@ -4,20 +4,34 @@ namespace sb {
 
 const char* CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kNotFound: return "not found";
-    case Code::kInvalidArgument: return "invalid argument";
-    case Code::kCorruption: return "corruption";
-    case Code::kIOError: return "I/O error";
-    case Code::kNotSupported: return "not supported";
-    case Code::kBusy: return "busy";
-    case Code::kOutcomeUnknown: return "outcome unknown";
-    case Code::kTooLarge: return "too large";
-    case Code::kAborted: return "aborted";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kPermissionDenied: return "permission denied";
-    case Code::kInternal: return "internal error";
-    case Code::kAlreadyExists: return "already exists";
+    case Code::kOk:
+      return "ok";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kInvalidArgument:
+      return "invalid argument";
+    case Code::kCorruption:
+      return "corruption";
+    case Code::kIOError:
+      return "I/O error";
+    case Code::kNotSupported:
+      return "not supported";
+    case Code::kBusy:
+      return "busy";
+    case Code::kOutcomeUnknown:
+      return "outcome unknown";
+    case Code::kTooLarge:
+      return "too large";
+    case Code::kAborted:
+      return "aborted";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kPermissionDenied:
+      return "permission denied";
+    case Code::kInternal:
+      return "internal error";
+    case Code::kAlreadyExists:
+      return "already exists";
   }
   return "unknown code";
 }

@@ -42,19 +42,43 @@ class [[nodiscard]] Status {
       : code_(code), message_(std::move(message)) {}
 
   static Status OK() { return Status(); }
-  static Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
-  static Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
-  static Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
-  static Status IOError(std::string m) { return {Code::kIOError, std::move(m)}; }
-  static Status NotSupported(std::string m) { return {Code::kNotSupported, std::move(m)}; }
+  static Status NotFound(std::string m) {
+    return {Code::kNotFound, std::move(m)};
+  }
+  static Status InvalidArgument(std::string m) {
+    return {Code::kInvalidArgument, std::move(m)};
+  }
+  static Status Corruption(std::string m) {
+    return {Code::kCorruption, std::move(m)};
+  }
+  static Status IOError(std::string m) {
+    return {Code::kIOError, std::move(m)};
+  }
+  static Status NotSupported(std::string m) {
+    return {Code::kNotSupported, std::move(m)};
+  }
   static Status Busy(std::string m) { return {Code::kBusy, std::move(m)}; }
-  static Status OutcomeUnknown(std::string m) { return {Code::kOutcomeUnknown, std::move(m)}; }
-  static Status TooLarge(std::string m) { return {Code::kTooLarge, std::move(m)}; }
-  static Status Aborted(std::string m) { return {Code::kAborted, std::move(m)}; }
-  static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
-  static Status PermissionDenied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
-  static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
-  static Status AlreadyExists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
+  static Status OutcomeUnknown(std::string m) {
+    return {Code::kOutcomeUnknown, std::move(m)};
+  }
+  static Status TooLarge(std::string m) {
+    return {Code::kTooLarge, std::move(m)};
+  }
+  static Status Aborted(std::string m) {
+    return {Code::kAborted, std::move(m)};
+  }
+  static Status Unavailable(std::string m) {
+    return {Code::kUnavailable, std::move(m)};
+  }
+  static Status PermissionDenied(std::string m) {
+    return {Code::kPermissionDenied, std::move(m)};
+  }
+  static Status Internal(std::string m) {
+    return {Code::kInternal, std::move(m)};
+  }
+  static Status AlreadyExists(std::string m) {
+    return {Code::kAlreadyExists, std::move(m)};
+  }
 
   // From a filled ABI status (code + message).
   static Status FromAbi(const sb_status& st);
@@ -81,15 +105,24 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit
+  StatusOr(T value) : value_(std::move(value)) {}         // NOLINT: implicit
   StatusOr(Status status) : status_(std::move(status)) {  // NOLINT
     assert(!status_.ok());
   }
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & {
+    assert(ok());
+    return *value_;
+  }
+  const T& value() const& {
+    assert(ok());
+    return *value_;
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(*value_);
+  }
   T& operator*() & { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
@@ -101,8 +134,8 @@ class [[nodiscard]] StatusOr {
 
 }  // namespace sb
 
-#define SB_RETURN_IF_ERROR(expr)          \
-  do {                                    \
-    ::sb::Status _sb_st = (expr);         \
-    if (!_sb_st.ok()) return _sb_st;      \
+#define SB_RETURN_IF_ERROR(expr)     \
+  do {                               \
+    ::sb::Status _sb_st = (expr);    \
+    if (!_sb_st.ok()) return _sb_st; \
   } while (0)

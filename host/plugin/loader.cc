@@ -12,10 +12,14 @@ namespace fs = std::filesystem;
 
 const char* KindName(uint32_t kind) {
   switch (kind) {
-    case SB_KIND_STORAGE: return "storage";
-    case SB_KIND_CONSENSUS: return "consensus";
-    case SB_KIND_TRANSPORT: return "transport";
-    case SB_KIND_CLASSIFIER: return "classifier";
+    case SB_KIND_STORAGE:
+      return "storage";
+    case SB_KIND_CONSENSUS:
+      return "consensus";
+    case SB_KIND_TRANSPORT:
+      return "transport";
+    case SB_KIND_CLASSIFIER:
+      return "classifier";
   }
   return "unknown";
 }
@@ -48,13 +52,14 @@ Status OpenAndDescribe(const std::string& path,
   l->load(path, ec,
           boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
   if (ec) {
-    return Status::InvalidArgument("plugin '" + path +
-                                   "' is not a loadable shared object: " +
-                                   ec.message());
+    return Status::InvalidArgument(
+        "plugin '" + path +
+        "' is not a loadable shared object: " + ec.message());
   }
   if (!l->has(SB_PLUGIN_ENTRY_SYMBOL)) {
     return Status::InvalidArgument(
-        "plugin '" + path + "' has no entry symbol '" SB_PLUGIN_ENTRY_SYMBOL
+        "plugin '" + path +
+        "' has no entry symbol '" SB_PLUGIN_ENTRY_SYMBOL
         "': not a shardbearer plugin (expected ABI " +
         std::to_string(SB_ABI_MAJOR) + "." + std::to_string(SB_ABI_MINOR) +
         ")");
@@ -70,21 +75,21 @@ Status OpenAndDescribe(const std::string& path,
   }
   // The magic and the first fields are at fixed offsets in every ABI major,
   // so they are safe to read before anything else.
-  if (d->struct_size < offsetof(sb_plugin_info, kind) || d->magic != SB_PLUGIN_MAGIC) {
+  if (d->struct_size < offsetof(sb_plugin_info, kind) ||
+      d->magic != SB_PLUGIN_MAGIC) {
     return Status::InvalidArgument("plugin '" + path +
                                    "': bad descriptor magic (" + expected +
                                    "): not a shardbearer plugin or corrupt");
   }
-  const std::string found =
-      "found ABI " + std::to_string(d->abi_major) + "." +
-      std::to_string(d->abi_minor);
+  const std::string found = "found ABI " + std::to_string(d->abi_major) + "." +
+                            std::to_string(d->abi_minor);
   if (d->abi_major != SB_ABI_MAJOR) {
-    return Status::InvalidArgument("plugin '" + path + "': ABI major mismatch (" +
-                                   expected + ", " + found +
-                                   "); rebuild the plugin against this host");
+    return Status::InvalidArgument(
+        "plugin '" + path + "': ABI major mismatch (" + expected + ", " +
+        found + "); rebuild the plugin against this host");
   }
-  if (!SB_HAS_FIELD(d, vtable) || d->name == nullptr ||
-      d->version == nullptr || d->vtable == nullptr) {
+  if (!SB_HAS_FIELD(d, vtable) || d->name == nullptr || d->version == nullptr ||
+      d->vtable == nullptr) {
     return Status::InvalidArgument("plugin '" + path +
                                    "': incomplete descriptor (" + expected +
                                    ", " + found + ")");
@@ -140,20 +145,21 @@ std::vector<std::string> PluginLoader::DefaultSearchDirs() {
 StatusOr<std::shared_ptr<PluginLibrary>> PluginLoader::Load(
     const std::string& name_or_path, uint32_t expected_kind) const {
   if (name_or_path.empty()) {
-    return Status::InvalidArgument("empty " + std::string(KindName(expected_kind)) +
-                                   " plugin name; known " +
-                                   KindName(expected_kind) + " plugins: " +
-                                   Join(KnownPlugins(expected_kind)));
+    return Status::InvalidArgument(
+        "empty " + std::string(KindName(expected_kind)) +
+        " plugin name; known " + KindName(expected_kind) +
+        " plugins: " + Join(KnownPlugins(expected_kind)));
   }
   std::string path;
   std::error_code ec;
   if (name_or_path.find('/') != std::string::npos) {
     path = name_or_path;
     if (!fs::exists(path, ec)) {
-      return Status::NotFound("plugin file '" + path + "' does not exist; known " +
-                              KindName(expected_kind) + " plugins: " +
-                              Join(KnownPlugins(expected_kind)) + " (in " +
-                              Join(dirs_) + ")");
+      return Status::NotFound("plugin file '" + path +
+                              "' does not exist; known " +
+                              KindName(expected_kind) +
+                              " plugins: " + Join(KnownPlugins(expected_kind)) +
+                              " (in " + Join(dirs_) + ")");
     }
   } else {
     std::vector<std::string> tried;
@@ -182,9 +188,8 @@ StatusOr<std::shared_ptr<PluginLibrary>> PluginLoader::Load(
     return Status::InvalidArgument(
         "plugin '" + path + "' (" + info->name + " " + info->version +
         ") is a " + KindLabel(info->kind) + " plugin, expected a " +
-        KindLabel(expected_kind) + " plugin; known " +
-        KindName(expected_kind) + " plugins: " +
-        Join(KnownPlugins(expected_kind)));
+        KindLabel(expected_kind) + " plugin; known " + KindName(expected_kind) +
+        " plugins: " + Join(KnownPlugins(expected_kind)));
   }
   auto out = std::shared_ptr<PluginLibrary>(new PluginLibrary());
   out->path_ = path;

@@ -20,8 +20,11 @@
 #include <string>
 #include <vector>
 
+#include "shardbearer/abi/classifier.h"
 #include "shardbearer/abi/common.h"
+#include "shardbearer/abi/consensus.h"
 #include "shardbearer/abi/storage.h"
+#include "shardbearer/abi/transport.h"
 
 namespace {
 
@@ -29,12 +32,16 @@ struct Line {
   std::string text;
 };
 
-#define SB_STRUCT(T) \
-  Line{std::string(#T) + " size " + std::to_string(sizeof(T)) + " align " + \
-       std::to_string(alignof(T))}
-#define SB_MEMBER(T, m)                                               \
-  Line{std::string(#T) + "." #m " " + std::to_string(offsetof(T, m)) + \
-       " " + std::to_string(sizeof(((T*)nullptr)->m))}
+#define SB_STRUCT(T)                                                     \
+  Line {                                                                 \
+    std::string(#T) + " size " + std::to_string(sizeof(T)) + " align " + \
+        std::to_string(alignof(T))                                       \
+  }
+#define SB_MEMBER(T, m)                                                   \
+  Line {                                                                  \
+    std::string(#T) + "." #m " " + std::to_string(offsetof(T, m)) + " " + \
+        std::to_string(sizeof(((T*)nullptr)->m))                          \
+  }
 
 std::vector<Line> Layout() {
   return {
@@ -114,6 +121,152 @@ std::vector<Line> Layout() {
       SB_MEMBER(sb_storage_vtable, checkpoint),
       SB_MEMBER(sb_storage_vtable, approximate_size),
       SB_MEMBER(sb_storage_vtable, sync),
+      // consensus.h
+      SB_STRUCT(sb_consensus_entry),
+      SB_MEMBER(sb_consensus_entry, struct_size),
+      SB_MEMBER(sb_consensus_entry, type),
+      SB_MEMBER(sb_consensus_entry, index),
+      SB_MEMBER(sb_consensus_entry, meta),
+      SB_MEMBER(sb_consensus_entry, data),
+      SB_STRUCT(sb_consensus_message),
+      SB_MEMBER(sb_consensus_message, struct_size),
+      SB_MEMBER(sb_consensus_message, to),
+      SB_MEMBER(sb_consensus_message, data),
+      SB_STRUCT(sb_consensus_snapshot_chunk),
+      SB_MEMBER(sb_consensus_snapshot_chunk, struct_size),
+      SB_MEMBER(sb_consensus_snapshot_chunk, done),
+      SB_MEMBER(sb_consensus_snapshot_chunk, index),
+      SB_MEMBER(sb_consensus_snapshot_chunk, offset),
+      SB_MEMBER(sb_consensus_snapshot_chunk, meta),
+      SB_MEMBER(sb_consensus_snapshot_chunk, data),
+      SB_STRUCT(sb_consensus_read_state),
+      SB_MEMBER(sb_consensus_read_state, struct_size),
+      SB_MEMBER(sb_consensus_read_state, index),
+      SB_MEMBER(sb_consensus_read_state, context),
+      SB_STRUCT(sb_consensus_ready),
+      SB_MEMBER(sb_consensus_ready, struct_size),
+      SB_MEMBER(sb_consensus_ready, hard_state),
+      SB_MEMBER(sb_consensus_ready, entries),
+      SB_MEMBER(sb_consensus_ready, entries_count),
+      SB_MEMBER(sb_consensus_ready, must_sync),
+      SB_MEMBER(sb_consensus_ready, snapshot),
+      SB_MEMBER(sb_consensus_ready, messages),
+      SB_MEMBER(sb_consensus_ready, messages_count),
+      SB_MEMBER(sb_consensus_ready, committed),
+      SB_MEMBER(sb_consensus_ready, committed_count),
+      SB_MEMBER(sb_consensus_ready, reads),
+      SB_MEMBER(sb_consensus_ready, reads_count),
+      SB_STRUCT(sb_consensus_log_reader),
+      SB_MEMBER(sb_consensus_log_reader, struct_size),
+      SB_MEMBER(sb_consensus_log_reader, ctx),
+      SB_MEMBER(sb_consensus_log_reader, range),
+      SB_MEMBER(sb_consensus_log_reader, entries),
+      SB_MEMBER(sb_consensus_log_reader, snapshot_meta),
+      SB_MEMBER(sb_consensus_log_reader, snapshot_read),
+      SB_STRUCT(sb_consensus_options),
+      SB_MEMBER(sb_consensus_options, struct_size),
+      SB_MEMBER(sb_consensus_options, group_id),
+      SB_MEMBER(sb_consensus_options, node_id),
+      SB_MEMBER(sb_consensus_options, seed),
+      SB_MEMBER(sb_consensus_options, config),
+      SB_MEMBER(sb_consensus_options, log),
+      SB_MEMBER(sb_consensus_options, hard_state),
+      SB_MEMBER(sb_consensus_options, applied),
+      SB_MEMBER(sb_consensus_options, bootstrap_voters),
+      SB_MEMBER(sb_consensus_options, bootstrap_voters_count),
+      SB_STRUCT(sb_consensus_status),
+      SB_MEMBER(sb_consensus_status, struct_size),
+      SB_MEMBER(sb_consensus_status, role),
+      SB_MEMBER(sb_consensus_status, term),
+      SB_MEMBER(sb_consensus_status, leader),
+      SB_MEMBER(sb_consensus_status, commit),
+      SB_MEMBER(sb_consensus_status, applied),
+      SB_MEMBER(sb_consensus_status, last_index),
+      SB_MEMBER(sb_consensus_status, first_index),
+      SB_MEMBER(sb_consensus_status, voters),
+      SB_MEMBER(sb_consensus_status, learners),
+      SB_STRUCT(sb_consensus_vtable),
+      SB_MEMBER(sb_consensus_vtable, struct_size),
+      SB_MEMBER(sb_consensus_vtable, check_config),
+      SB_MEMBER(sb_consensus_vtable, create),
+      SB_MEMBER(sb_consensus_vtable, destroy),
+      SB_MEMBER(sb_consensus_vtable, tick),
+      SB_MEMBER(sb_consensus_vtable, step),
+      SB_MEMBER(sb_consensus_vtable, propose),
+      SB_MEMBER(sb_consensus_vtable, read_index),
+      SB_MEMBER(sb_consensus_vtable, change_membership),
+      SB_MEMBER(sb_consensus_vtable, transfer_leadership),
+      SB_MEMBER(sb_consensus_vtable, compact),
+      SB_MEMBER(sb_consensus_vtable, status),
+      SB_MEMBER(sb_consensus_vtable, members),
+      SB_MEMBER(sb_consensus_vtable, has_ready),
+      SB_MEMBER(sb_consensus_vtable, ready),
+      SB_MEMBER(sb_consensus_vtable, advance),
+      // transport.h
+      SB_STRUCT(sb_transport_create_args),
+      SB_MEMBER(sb_transport_create_args, struct_size),
+      SB_MEMBER(sb_transport_create_args, host),
+      SB_MEMBER(sb_transport_create_args, config),
+      SB_MEMBER(sb_transport_create_args, local_node_id),
+      SB_MEMBER(sb_transport_create_args, cluster_id),
+      SB_MEMBER(sb_transport_create_args, listen_address),
+      SB_MEMBER(sb_transport_create_args, deliver),
+      SB_MEMBER(sb_transport_create_args, deliver_ctx),
+      SB_STRUCT(sb_transport_stats),
+      SB_MEMBER(sb_transport_stats, struct_size),
+      SB_MEMBER(sb_transport_stats, messages_sent),
+      SB_MEMBER(sb_transport_stats, bytes_sent),
+      SB_MEMBER(sb_transport_stats, messages_received),
+      SB_MEMBER(sb_transport_stats, bytes_received),
+      SB_MEMBER(sb_transport_stats, send_busy),
+      SB_MEMBER(sb_transport_stats, messages_dropped),
+      SB_MEMBER(sb_transport_stats, envelopes_sent),
+      SB_MEMBER(sb_transport_stats, connects),
+      SB_MEMBER(sb_transport_stats, connect_failures),
+      SB_MEMBER(sb_transport_stats, inbound_accepted),
+      SB_MEMBER(sb_transport_stats, inbound_refused),
+      SB_MEMBER(sb_transport_stats, inbound_open),
+      SB_MEMBER(sb_transport_stats, outbound_open),
+      SB_STRUCT(sb_transport_vtable),
+      SB_MEMBER(sb_transport_vtable, struct_size),
+      SB_MEMBER(sb_transport_vtable, check_config),
+      SB_MEMBER(sb_transport_vtable, create),
+      SB_MEMBER(sb_transport_vtable, listen),
+      SB_MEMBER(sb_transport_vtable, local_address),
+      SB_MEMBER(sb_transport_vtable, add_peer),
+      SB_MEMBER(sb_transport_vtable, update_peer),
+      SB_MEMBER(sb_transport_vtable, remove_peer),
+      SB_MEMBER(sb_transport_vtable, send),
+      SB_MEMBER(sb_transport_vtable, stats),
+      SB_MEMBER(sb_transport_vtable, shutdown),
+      SB_MEMBER(sb_transport_vtable, destroy),
+      // classifier.h
+      SB_STRUCT(sb_classifier_counters),
+      SB_MEMBER(sb_classifier_counters, struct_size),
+      SB_MEMBER(sb_classifier_counters, reserved0),
+      SB_MEMBER(sb_classifier_counters, allowed),
+      SB_MEMBER(sb_classifier_counters, dropped),
+      SB_MEMBER(sb_classifier_counters, join_admitted),
+      SB_MEMBER(sb_classifier_counters, join_limited),
+      SB_MEMBER(sb_classifier_counters, malformed),
+      SB_MEMBER(sb_classifier_counters, passed),
+      SB_MEMBER(sb_classifier_counters, egress_peer_marked),
+      SB_MEMBER(sb_classifier_counters, egress_client_marked),
+      SB_STRUCT(sb_classifier_vtable),
+      SB_MEMBER(sb_classifier_vtable, struct_size),
+      SB_MEMBER(sb_classifier_vtable, check_config),
+      SB_MEMBER(sb_classifier_vtable, create),
+      SB_MEMBER(sb_classifier_vtable, destroy),
+      SB_MEMBER(sb_classifier_vtable, attach),
+      SB_MEMBER(sb_classifier_vtable, detach),
+      SB_MEMBER(sb_classifier_vtable, set_ports),
+      SB_MEMBER(sb_classifier_vtable, set_join_port),
+      SB_MEMBER(sb_classifier_vtable, set_join_rate),
+      SB_MEMBER(sb_classifier_vtable, allow_cidr),
+      SB_MEMBER(sb_classifier_vtable, deny_cidr),
+      SB_MEMBER(sb_classifier_vtable, remove_cidr),
+      SB_MEMBER(sb_classifier_vtable, set_egress_priorities),
+      SB_MEMBER(sb_classifier_vtable, read_counters),
   };
 }
 

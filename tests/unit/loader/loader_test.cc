@@ -29,8 +29,8 @@ TEST(LoaderTest, LoadsGoodPluginByName) {
 }
 
 TEST(LoaderTest, LoadsGoodPluginByPath) {
-  auto lib = PluginLoader({"/nonexistent"}).Load(kDir + "/good_storage.so",
-                                                SB_KIND_STORAGE);
+  auto lib = PluginLoader({"/nonexistent"})
+                 .Load(kDir + "/good_storage.so", SB_KIND_STORAGE);
   ASSERT_TRUE(lib.ok()) << lib.status().ToString();
 }
 
@@ -39,16 +39,19 @@ TEST(LoaderTest, MissingNameListsSearchedFilesAndKnownPlugins) {
   ASSERT_FALSE(lib.ok());
   const std::string& m = lib.status().message();
   EXPECT_TRUE(lib.status().IsNotFound());
-  EXPECT_NE(m.find("no storage plugin named 'storage-nope'"), std::string::npos) << m;
+  EXPECT_NE(m.find("no storage plugin named 'storage-nope'"), std::string::npos)
+      << m;
   EXPECT_NE(m.find(kDir + "/storage-nope.so"), std::string::npos) << m;
-  EXPECT_NE(m.find("known storage plugins: good_storage"), std::string::npos) << m;
+  EXPECT_NE(m.find("known storage plugins: good_storage"), std::string::npos)
+      << m;
 }
 
 TEST(LoaderTest, MissingPath) {
   auto lib = TestLoader().Load("/no/such/dir/plugin.so", SB_KIND_STORAGE);
   ASSERT_FALSE(lib.ok());
-  EXPECT_NE(lib.status().message().find("'/no/such/dir/plugin.so' does not exist"),
-            std::string::npos)
+  EXPECT_NE(
+      lib.status().message().find("'/no/such/dir/plugin.so' does not exist"),
+      std::string::npos)
       << lib.status().message();
 }
 
@@ -57,7 +60,8 @@ TEST(LoaderTest, NotASharedObject) {
   ASSERT_FALSE(lib.ok());
   const std::string& m = lib.status().message();
   EXPECT_NE(m.find(kDir + "/not_elf.so' is not a loadable shared object"),
-            std::string::npos) << m;
+            std::string::npos)
+      << m;
 }
 
 TEST(LoaderTest, MissingEntrySymbol) {
@@ -65,8 +69,9 @@ TEST(LoaderTest, MissingEntrySymbol) {
   ASSERT_FALSE(lib.ok());
   const std::string& m = lib.status().message();
   EXPECT_NE(m.find(kDir + "/no_symbol.so' has no entry symbol "
-                   "'shardbearer_plugin_entry'"),
-            std::string::npos) << m;
+                          "'shardbearer_plugin_entry'"),
+            std::string::npos)
+      << m;
   EXPECT_NE(m.find(ExpectedAbi()), std::string::npos) << m;
 }
 
@@ -74,14 +79,16 @@ TEST(LoaderTest, NullDescriptor) {
   auto lib = TestLoader().Load("null_descriptor", SB_KIND_STORAGE);
   ASSERT_FALSE(lib.ok());
   EXPECT_NE(lib.status().message().find("returned no descriptor"),
-            std::string::npos) << lib.status().message();
+            std::string::npos)
+      << lib.status().message();
 }
 
 TEST(LoaderTest, BadMagic) {
   auto lib = TestLoader().Load("bad_magic", SB_KIND_STORAGE);
   ASSERT_FALSE(lib.ok());
   EXPECT_NE(lib.status().message().find("bad descriptor magic"),
-            std::string::npos) << lib.status().message();
+            std::string::npos)
+      << lib.status().message();
 }
 
 TEST(LoaderTest, AbiMajorMismatchNamesBothVersions) {
@@ -89,11 +96,13 @@ TEST(LoaderTest, AbiMajorMismatchNamesBothVersions) {
   ASSERT_FALSE(lib.ok());
   const std::string& m = lib.status().message();
   EXPECT_NE(m.find(kDir + "/wrong_major.so': ABI major mismatch"),
-            std::string::npos) << m;
+            std::string::npos)
+      << m;
   EXPECT_NE(m.find(ExpectedAbi()), std::string::npos) << m;
   EXPECT_NE(m.find("found ABI " + std::to_string(SB_ABI_MAJOR + 1) + "." +
                    std::to_string(SB_ABI_MINOR)),
-            std::string::npos) << m;
+            std::string::npos)
+      << m;
 }
 
 TEST(LoaderTest, WrongKindNamesBothKindsAndKnownPlugins) {
@@ -101,8 +110,10 @@ TEST(LoaderTest, WrongKindNamesBothKindsAndKnownPlugins) {
   ASSERT_FALSE(lib.ok());
   const std::string& m = lib.status().message();
   EXPECT_NE(m.find("is a transport (3) plugin, expected a storage (1) plugin"),
-            std::string::npos) << m;
-  EXPECT_NE(m.find("known storage plugins: good_storage"), std::string::npos) << m;
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("known storage plugins: good_storage"), std::string::npos)
+      << m;
 }
 
 TEST(LoaderTest, KnownPluginsFiltersByKindAndSkipsBrokenFiles) {

@@ -17,6 +17,9 @@
  *  - A snapshot is a consistent point-in-time view for gets and iterators.
  *  - Iterators see either the live state as of their creation or a
  *    snapshot; bounds are [lower, upper).
+ *  - Bad input is an error, never a crash: an unknown keyspace id is
+ *    SB_NOT_FOUND, an invalid keyspace name SB_INVALID_ARGUMENT, a key or
+ *    value over the plugin's limit SB_TOO_LARGE.
  *
  * Thread safety: an sb_storage instance is safe for concurrent use by many
  * threads (reads, writes, iterators). A batch or an iterator is used by one
@@ -93,32 +96,38 @@ typedef struct sb_storage_vtable {
 
   /* --- Write batches. Created empty; owned by host; freed with
    *     batch_free. Keys and values are copied into the batch. --- */
-  sb_storage_batch* (*batch_new)(sb_storage* db);
+  sb_storage_batch* (*batch_new)(sb_storage* db); /* NULL: out of memory */
   void (*batch_free)(sb_storage_batch* b);
   void (*batch_clear)(sb_storage_batch* b);
   sb_code (*batch_put)(sb_storage_batch* b, uint32_t keyspace, sb_bytes key,
                        sb_bytes value, sb_status* st);
   sb_code (*batch_delete)(sb_storage_batch* b, uint32_t keyspace,
                           sb_bytes key, sb_status* st);
-  /* Delete every key in [begin, end). */
+  /* Delete every key in [begin, end). begin == end is an empty range (a
+   * no-op that still counts as an operation); begin > end is
+   * SB_INVALID_ARGUMENT. */
   sb_code (*batch_delete_range)(sb_storage_batch* b, uint32_t keyspace,
                                 sb_bytes begin, sb_bytes end, sb_status* st);
   /* Number of operations and approximate bytes held. */
   size_t (*batch_count)(const sb_storage_batch* b);
   size_t (*batch_bytes)(const sb_storage_batch* b);
   /* Apply atomically. `sync` non-zero: durable before return. The batch is
-   * left unchanged (clear it to reuse). */
+   * left unchanged (clear it to reuse). A batch made by another instance is
+   * SB_INVALID_ARGUMENT. */
   sb_code (*write)(sb_storage* db, sb_storage_batch* b, int32_t sync,
                    sb_status* st);
 
-  /* --- Snapshots: owned by host, released with snapshot_release. --- */
+  /* --- Snapshots: owned by host, released with snapshot_release, after
+   *     every iterator created on it. NULL if the plugin cannot make one
+   *     (out of memory). --- */
   sb_storage_snapshot* (*snapshot_new)(sb_storage* db);
   void (*snapshot_release)(sb_storage* db, sb_storage_snapshot* s);
 
   /* --- Iterators: owned by host, freed with iter_free. Created
    *     unpositioned (not valid) until a seek. Key and value spans from
    *     iter_key / iter_value are owned by the plugin and valid until the
-   *     iterator moves or is freed. --- */
+   *     iterator moves or is freed; on an invalid iterator they are empty
+   *     and moving it is a no-op. --- */
   sb_storage_iter* (*iter_new)(sb_storage* db, uint32_t keyspace,
                                const sb_storage_iter_options* opts,
                                sb_status* st);
@@ -138,8 +147,9 @@ typedef struct sb_storage_vtable {
   sb_code (*iter_status)(const sb_storage_iter* it, sb_status* st);
 
   /* Write a consistent, openable copy of the whole store into `dir`
-   * (borrowed path; must not exist yet). SB_NOT_SUPPORTED for plugins
-   * that cannot. */
+   * (borrowed path; must not exist yet: SB_ALREADY_EXISTS if it does; its
+   * parent must exist). The copy opens with the same plugin's `open`.
+   * SB_NOT_SUPPORTED for plugins that cannot. */
   sb_code (*checkpoint)(sb_storage* db, const char* dir, sb_status* st);
 
   /* Approximate bytes used by keys in [begin, end) of a keyspace (len 0 end

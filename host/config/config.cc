@@ -1,0 +1,212 @@
+// The loader for the schema in config.h: parse the text, check that the
+// root holds only known tables, run each table's parse function
+// (sections.cc), then the rules that tie tables together.
+#include "host/config/config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "host/config/sections.h"
+#include "host/config/toml_reader.h"
+
+namespace sb {
+
+using config_internal::ClosestMatch;
+using config_internal::ErrorAt;
+using config_internal::OwnerOfKey;
+using config_internal::ParseCluster;
+using config_internal::ParseCompaction;
+using config_internal::ParseLimits;
+using config_internal::ParseLogging;
+using config_internal::ParseNode;
+using config_internal::ParsePlugins;
+using config_internal::ParsePluginSection;
+using config_internal::PositionOf;
+using config_internal::SchemaTables;
+using config_internal::TableReader;
+using config_internal::TableSpec;
+using config_internal::TypeName;
+
+namespace {
+
+// ---- Root -----------------------------------------------------------------
+
+Status CheckRoot(const toml::table& root, const std::string& file) {
+  std::vector<std::string_view> names;
+  for (const TableSpec& t : SchemaTables()) names.push_back(t.name);
+  for (const auto& [k, v] : root) {
+    std::string_view key = k.str();
+    SourcePosition pos = PositionOf(k.source(), file);
+    const std::vector<TableSpec>& tables = SchemaTables();
+    auto it = std::find_if(tables.begin(), tables.end(),
+                           [&](const TableSpec& t) { return t.name == key; });
+    if (it != tables.end()) {
+      if (!v.is_table()) {
+        return ErrorAt(pos, "'" + std::string(key) + "' must be a table ([" +
+                                std::string(key) + "]), found " +
+                                TypeName(v.type()));
+      }
+      continue;
+    }
+    // A key before the first [table] header lands in the root.
+    if (!v.is_table()) {
+      std::string owner = OwnerOfKey(key, "");
+      return ErrorAt(pos, "key '" + std::string(key) +
+                              "' is outside any table; " +
+                              (owner.empty() ? "expected a [table] header "
+                                               "such as [node] before it"
+                                             : owner));
+    }
+    std::string msg = "unknown table [" + std::string(key) + "]";
+    std::string near = ClosestMatch(key, names);
+    if (!near.empty()) {
+      msg += "; did you mean [" + near + "]?";
+    } else {
+      msg += "; expected one of:";
+      for (std::string_view n : names) msg += " [" + std::string(n) + "]";
+    }
+    return ErrorAt(pos, msg);
+  }
+  return Status::OK();
+}
+
+// ---- Rules across tables --------------------------------------------------
+
+// single_node makes the node a cluster of one: an order of one radiant,
+// formed by this node alone. Unset values follow; contrary ones are errors.
+Status CheckCrossTableRules(const TableReader& node, const TableReader& cluster,
+                            NodeConfig* c) {
+  if (!c->node.single_node) return Status::OK();
+  for (auto [key, value] :
+       {std::pair{"replication_factor", &c->cluster.replication_factor},
+        std::pair{"bootstrap_expect", &c->cluster.bootstrap_expect}}) {
+    if (!cluster.Has(key)) {
+      *value = 1;
+    } else if (*value != 1) {
+      return cluster.Error(key,
+                           std::to_string(*value) +
+                               " contradicts node.single_node = true (at " +
+                               node.ValuePosition("single_node").ToString() +
+                               "); expected 1, or remove the key");
+    }
+  }
+  return Status::OK();
+}
+
+const toml::table* SubTable(const toml::table& root, std::string_view name) {
+  const toml::node* n = root.get(name);
+  return n != nullptr ? n->as_table() : nullptr;
+}
+
+}  // namespace
+
+const char* LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kCritical:
+      return "critical";
+  }
+  return "info";
+}
+
+std::optional<LogLevel> ParseLogLevel(std::string_view name) {
+  for (LogLevel l : {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo,
+                     LogLevel::kWarn, LogLevel::kError, LogLevel::kCritical}) {
+    if (name == LogLevelName(l)) return l;
+  }
+  return std::nullopt;
+}
+
+StatusOr<NodeConfig> ParseConfig(std::string_view text,
+                                 const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    return ErrorAt(PositionOf(e.source(), source_name),
+                   "TOML syntax error: " + std::string(e.description()));
+  }
+  SB_RETURN_IF_ERROR(CheckRoot(root, source_name));
+
+  auto reader = [&](std::string_view name) {
+    return TableReader(SubTable(root, name), std::string(name), source_name);
+  };
+  NodeConfig c;
+  c.source = source_name;
+  const TableReader node = reader("node");
+  const TableReader cluster = reader("cluster");
+  SB_RETURN_IF_ERROR(ParseNode(node, &c.node));
+  SB_RETURN_IF_ERROR(ParseCluster(cluster, &c.cluster));
+  SB_RETURN_IF_ERROR(ParseLimits(reader("limits"), &c.limits));
+  SB_RETURN_IF_ERROR(ParseCompaction(reader("compaction"), &c.compaction));
+  SB_RETURN_IF_ERROR(ParseLogging(reader("logging"), &c.logging));
+  SB_RETURN_IF_ERROR(ParsePlugins(reader("plugins"), &c.plugins));
+  SB_RETURN_IF_ERROR(
+      ParsePluginSection(reader("storage"), kDefaultStoragePlugin, &c.storage));
+  SB_RETURN_IF_ERROR(ParsePluginSection(reader("consensus"),
+                                        kDefaultConsensusPlugin, &c.consensus));
+  SB_RETURN_IF_ERROR(ParsePluginSection(reader("transport"),
+                                        kDefaultTransportPlugin, &c.transport));
+  const TableReader classifier = reader("classifier");
+  if (classifier.present()) {
+    c.classifier.emplace();
+    SB_RETURN_IF_ERROR(ParsePluginSection(classifier, nullptr, &*c.classifier));
+  }
+  SB_RETURN_IF_ERROR(CheckCrossTableRules(node, cluster, &c));
+  return c;
+}
+
+StatusOr<NodeConfig> LoadConfigFile(const std::string& path) {
+  constexpr off_t kMaxConfigBytes = 4 << 20;
+  auto io_error = [&](const std::string& what) {
+    return Status::IOError("cannot read config file '" + path + "': " + what);
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return io_error(std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return io_error(std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return io_error("not a regular file");
+  }
+  if (st.st_size > kMaxConfigBytes) {
+    ::close(fd);
+    return io_error("larger than 4 MiB");
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::read(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return io_error(std::strerror(err));
+    }
+    if (n == 0) break;  // truncated while reading: parse what is there
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  text.resize(done);
+  return ParseConfig(text, path);
+}
+
+}  // namespace sb

@@ -1,0 +1,111 @@
+// host/consensus/driver.h — runs the consensus groups of one node.
+//
+// ConsensusDriver owns one ConsensusInstance per group hosted on this node,
+// all sharing the node's storage plugin. It routes incoming messages by
+// group id, ticks every group, and runs the ABI's host loop for all groups
+// at once, once per cycle:
+//
+//   1. persist: every group's snapshot chunk, entries and hard state go into
+//      ONE write batch, written once (synced if any group asked);
+//   2. send: every group's messages, through the SendFn;
+//   3. apply: committed entries go to each group's state machine, whose
+//      writes share one batch with the new applied indexes (so a crash never
+//      separates data from the index it covers), written unsynced;
+//   4. advance every group; then compact groups whose log grew past
+//      `snapshot_every` entries since their last snapshot.
+//
+// Thread safety: none. One thread owns the driver and calls Tick, Deliver,
+// RunCycle and the group's ConsensusInstance methods; the SendFn is called
+// from RunCycle on that thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "host/consensus/consensus.h"
+#include "host/consensus/storage_log.h"
+#include "host/plugin/storage.h"
+
+namespace sb {
+
+// A group's replicated state machine, as the driver sees it.
+class GroupStateMachine {
+ public:
+  virtual ~GroupStateMachine() = default;
+  // Applies one committed entry. Normal entries carry what was proposed;
+  // protocol entries only advance the applied index (no-op allowed). Writes
+  // go into `batch`, committed together with the applied index.
+  virtual Status Apply(const EntryView& entry, WriteBatch* batch) = 0;
+  // The state as of the last applied entry, serialized (for compaction and
+  // for followers that fell behind).
+  virtual StatusOr<std::string> Snapshot() = 0;
+  // Replaces the state with a Snapshot() taken on another node at `index`;
+  // writes go into `batch`.
+  virtual Status Restore(uint64_t index, std::string_view data,
+                         WriteBatch* batch) = 0;
+  // A read_index request completed: reads issued before it may be served
+  // once `index` is applied.
+  virtual void OnReadIndex(std::string_view context, uint64_t index) {
+    (void)context;
+    (void)index;
+  }
+};
+
+struct GroupOptions {
+  uint64_t group_id = 0;
+  uint64_t seed = 0;
+  std::vector<ConfigEntry> config;         // the consensus plugin's section
+  std::vector<uint64_t> bootstrap_voters;  // only for a brand-new group
+  uint64_t snapshot_every = 0;             // 0: never compact
+};
+
+class ConsensusDriver {
+ public:
+  using SendFn = std::function<void(uint64_t to_node, uint64_t group,
+                                    std::string_view message)>;
+
+  // `storage` and `host` (may be null) must outlive the driver; `plugin` is
+  // a consensus plugin from PluginLoader.
+  ConsensusDriver(uint64_t node_id, Storage* storage,
+                  std::shared_ptr<PluginLibrary> plugin,
+                  const sb_host_services* host, SendFn send);
+  ~ConsensusDriver();
+
+  // Opens the consensus keyspaces. Call once before AddGroup.
+  Status Init();
+  // Starts hosting a group: restores it from storage (or bootstraps it).
+  // `sm` must outlive the group.
+  Status AddGroup(const GroupOptions& opts, GroupStateMachine* sm);
+  // The group's instance (propose, read_index, membership, status), or null.
+  ConsensusInstance* group(uint64_t group_id);
+  std::vector<uint64_t> groups() const;
+
+  // A message for `group` arrived from the network (bytes borrowed).
+  // NotFound for a group not hosted here.
+  Status Deliver(uint64_t group, std::string_view message);
+  void Tick();
+  // One cycle over every group with work. Returns how many groups had work.
+  StatusOr<size_t> RunCycle();
+
+ private:
+  struct Group;
+  Status Persist(std::vector<Group*>& ready);
+  Status Apply(std::vector<Group*>& ready);
+  Status MaybeCompact(Group* g);
+
+  const uint64_t node_id_;
+  Storage* storage_;
+  std::shared_ptr<PluginLibrary> plugin_;
+  const sb_host_services* host_;
+  SendFn send_;
+  ConsensusKeyspaces ks_;
+  bool initialized_ = false;
+  std::map<uint64_t, std::unique_ptr<Group>> groups_;
+};
+
+}  // namespace sb

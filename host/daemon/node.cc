@@ -1,0 +1,178 @@
+#include "host/daemon/node.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+namespace sb {
+
+namespace {
+
+constexpr char kNodeKeyspace[] = "node";
+constexpr char kIdKey[] = "id";
+constexpr char kStartsKey[] = "starts";
+
+std::string EncodeU64(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    s[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return s;
+}
+
+bool DecodeU64(const std::string& s, uint64_t* v) {
+  if (s.size() != 8) return false;
+  *v = 0;
+  for (unsigned char c : s) *v = (*v << 8) | c;
+  return true;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
+  std::unique_ptr<Node> node(new Node(config));
+  SB_RETURN_IF_ERROR(node->LockDataDir());
+
+  PluginLoader loader(PluginSearchDirs(config));
+  for (const auto& [section, kind] : PluginSections(config)) {
+    // The classifier has its own start-up rules (ClassifierManager).
+    if (kind == SB_KIND_CLASSIFIER) continue;
+    auto loaded = LoadAndCheck(loader, *section, kind);
+    if (!loaded.ok()) return loaded.status();
+    spdlog::info("loaded {} plugin {} {} (ABI {}.{}) from {}", KindName(kind),
+                 loaded->library->name(), loaded->library->version(),
+                 loaded->library->info().abi_major,
+                 loaded->library->info().abi_minor, loaded->library->path());
+    node->plugins_.push_back(std::move(loaded).value());
+  }
+  SB_RETURN_IF_ERROR(node->OpenStorage(node->plugins_.front()));
+  SB_RETURN_IF_ERROR(node->RecordIdentity());
+  SB_RETURN_IF_ERROR(node->StartClassifier(loader));
+  return node;
+}
+
+Node::~Node() {
+  classifier_.reset();  // detaches its filters
+  classifier_services_.reset();
+  storage_.reset();
+  storage_services_.reset();
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+Status Node::LockDataDir() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.node.data_dir, ec);
+  if (ec) {
+    return Status::IOError("cannot create data_dir '" + config_.node.data_dir +
+                           "': " + ec.message());
+  }
+  const std::string path = config_.node.data_dir + "/LOCK";
+  lock_fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) {
+    return Status::IOError("cannot open '" + path + "': " + strerror(errno));
+  }
+  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    return err == EWOULDBLOCK
+               ? Status::Unavailable("data_dir '" + config_.node.data_dir +
+                                     "' is in use by another shardbearerd")
+               : Status::IOError("cannot lock '" + path +
+                                 "': " + strerror(err));
+  }
+  return Status::OK();
+}
+
+Status Node::OpenStorage(const LoadedPlugin& plugin) {
+  storage_services_ =
+      std::make_unique<PluginHostServices>(plugin.library->name());
+  PluginConfigAbi cfg = plugin.section->ToAbi();
+  auto st = Storage::Open(plugin.library, *storage_services_->table(),
+                          config_.node.data_dir + "/storage", *cfg.get());
+  if (!st.ok()) return plugin.section->AnnotatePluginError(st.status());
+  storage_ = std::make_unique<Storage>(std::move(st).value());
+  return Status::OK();
+}
+
+Status Node::RecordIdentity() {
+  auto ks = storage_->Keyspace(kNodeKeyspace);
+  if (!ks.ok()) return ks.status();
+  std::string id;
+  Status st = storage_->Get(*ks, kIdKey, &id);
+  if (st.ok() && id != config_.node.id) {
+    return Status::InvalidArgument(
+        "data_dir '" + config_.node.data_dir + "' belongs to node '" + id +
+        "', but the configuration says node id '" + config_.node.id +
+        "'; use that node's configuration or a new data_dir");
+  }
+  if (!st.ok() && !st.IsNotFound()) return st;
+
+  std::string raw;
+  st = storage_->Get(*ks, kStartsKey, &raw);
+  if (st.ok() && !DecodeU64(raw, &starts_)) {
+    return Status::Corruption("node record 'starts' has " +
+                              std::to_string(raw.size()) +
+                              " bytes, expected 8");
+  }
+  if (!st.ok() && !st.IsNotFound()) return st;
+  ++starts_;
+
+  auto batch = storage_->NewBatch();
+  if (!batch.ok()) return batch.status();
+  SB_RETURN_IF_ERROR(batch->Put(*ks, kIdKey, config_.node.id));
+  SB_RETURN_IF_ERROR(batch->Put(*ks, kStartsKey, EncodeU64(starts_)));
+  return storage_->Write(*batch, /*sync=*/true);
+}
+
+Status Node::StartClassifier(const PluginLoader& loader) {
+  if (!config_.classifier) return Status::OK();
+  const PluginSection& section = *config_.classifier;
+  classifier_services_ = std::make_unique<PluginHostServices>(section.plugin);
+  ClassifierPorts ports;
+  ports.client = config_.node.listen_client.port;
+  ports.peer = config_.node.listen_peer.port;
+  // No join port yet: the join path arrives with membership. Until then
+  // the protected ports admit only allowed_cidrs.
+  ports.join = 0;
+  auto manager = ClassifierManager::Start(loader, section,
+                                          classifier_services_->table(), ports);
+  if (!manager.ok()) return manager.status();
+  classifier_ = std::move(manager).value();
+  if (!classifier_->enabled()) {
+    spdlog::warn("running without the classifier: {}",
+                 classifier_->disabled_reason());
+  }
+  return Status::OK();
+}
+
+std::string Node::Report() const {
+  std::ostringstream out;
+  out << "radiant '" << config_.node.id << "' (start #" << starts_ << ")\n"
+      << "  data_dir       " << config_.node.data_dir << "\n"
+      << "  listen_peer    " << config_.node.listen_peer.ToString() << "\n"
+      << "  listen_client  " << config_.node.listen_client.ToString() << "\n"
+      << "  plugins:\n";
+  for (const auto& p : plugins_) {
+    const auto& info = p.library->info();
+    out << "    " << KindName(p.kind) << ": " << info.name << " "
+        << info.version << " (ABI " << info.abi_major << "." << info.abi_minor
+        << ") " << p.library->path() << "\n";
+  }
+  out << "  storage durable: " << (storage_->durable() ? "yes" : "no") << "\n";
+  if (classifier_) {
+    out << "  classifier: " << config_.classifier->plugin << " "
+        << (classifier_->enabled()
+                ? "attached"
+                : "off (" + classifier_->disabled_reason() + ")")
+        << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace sb

@@ -1,0 +1,57 @@
+// host/daemon/node.h — one running radiant, as far as it exists today.
+//
+// Start-up: lock the data directory (one daemon per directory), load and
+// check every configured plugin, open storage under <data_dir>/storage, and
+// record or verify the node's identity in the "node" keyspace (a data
+// directory belongs to one node id forever), then start the classifier when
+// [classifier] is configured (ClassifierManager's rules decide whether a
+// missing privilege stops the start). Report() describes what was loaded. The
+// replicated roles (order, herald, council) are built on this.
+//
+// Thread safety: a Node is driven by one thread (main).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/classifier/classifier_manager.h"
+#include "host/common/status.h"
+#include "host/config/config.h"
+#include "host/daemon/plugins.h"
+#include "host/log/host_services.h"
+#include "host/plugin/storage.h"
+
+namespace sb {
+
+class Node {
+ public:
+  static StatusOr<std::unique_ptr<Node>> Start(const NodeConfig& config);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Multi-line, human-readable description of the node and its plugins.
+  std::string Report() const;
+
+  uint64_t starts() const { return starts_; }
+
+ private:
+  explicit Node(const NodeConfig& config) : config_(config) {}
+  Status LockDataDir();
+  Status OpenStorage(const LoadedPlugin& plugin);
+  Status RecordIdentity();
+  Status StartClassifier(const PluginLoader& loader);
+
+  NodeConfig config_;
+  int lock_fd_ = -1;
+  std::vector<LoadedPlugin> plugins_;
+  // Declared before storage_: the table must outlive the instance using it.
+  std::unique_ptr<PluginHostServices> storage_services_;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<PluginHostServices> classifier_services_;
+  std::unique_ptr<ClassifierManager> classifier_;  // null: not configured
+  uint64_t starts_ = 0;
+};
+
+}  // namespace sb

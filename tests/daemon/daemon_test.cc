@@ -1,0 +1,226 @@
+// shardbearerd as operators run it: exit codes and the exact messages of
+// --check-config and start-up refusals.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Runs shardbearerd with `args` (a shell-quoted string), bounded to 60 s.
+Result RunDaemon(const std::string& args) {
+  const std::string cmd =
+      std::string("timeout 60 ") + SHARDBEARERD + " " + args + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    r.output.append(buf.data(), n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sb-daemon-test-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Writes a single-node config with `extra` appended; returns its path.
+  std::string WriteConfig(const std::string& name, const std::string& id,
+                          const std::string& extra = "") {
+    const fs::path path = dir_ / name;
+    std::ofstream(path) << "[node]\nid = \"" << id << "\"\ndata_dir = \""
+                        << (dir_ / "data").string()
+                        << "\"\nlisten_peer = \"127.0.0.1:" << FreePort()
+                        << "\"\nlisten_client = \"127.0.0.1:" << FreePort()
+                        << "\"\nsingle_node = true\n"
+                        << extra;
+    return path.string();
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(DaemonTest, CheckConfigAcceptsEveryExample) {
+  for (const char* example :
+       {"config/single-node.toml", "config/shardbearer.toml",
+        "config/local-cluster/node1.toml"}) {
+    const std::string path = std::string(SB_SOURCE_DIR) + "/" + example;
+    Result r = RunDaemon("--check-config " + path);
+    EXPECT_EQ(r.exit_code, 0) << example << ":\n" << r.output;
+    EXPECT_NE(r.output.find(path + ": OK"), std::string::npos) << r.output;
+  }
+}
+
+TEST_F(DaemonTest, CheckConfigReportsSyntaxErrorWithPosition) {
+  const fs::path path = dir_ / "broken.toml";
+  std::ofstream(path) << "[node]\nid = \"a\"\ndata_dir = \n";
+  Result r = RunDaemon("--check-config " + path.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find(path.string() + ":3:"), std::string::npos)
+      << r.output;
+}
+
+TEST_F(DaemonTest, CheckConfigReportsUnknownPluginWithKnownNames) {
+  const std::string path =
+      WriteConfig("n.toml", "a", "[storage]\nplugin = \"storage-nope\"\n");
+  Result r = RunDaemon("--check-config " + path);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find(path + ":8:10: [storage] plugin: no storage plugin "
+                                 "named 'storage-nope'"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("storage-mem, storage-rocksdb"), std::string::npos)
+      << r.output;
+}
+
+TEST_F(DaemonTest, CheckConfigReportsWrongKind) {
+  const std::string path =
+      WriteConfig("n.toml", "a", "[storage]\nplugin = \"raft\"\n");
+  Result r = RunDaemon("--check-config " + path);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("is a consensus (2) plugin, expected a storage (1) "
+                          "plugin"),
+            std::string::npos)
+      << r.output;
+}
+
+TEST_F(DaemonTest, CheckConfigPointsAtPluginKeyTheStorageRejects) {
+  const std::string path = WriteConfig(
+      "n.toml", "a",
+      "[storage]\nplugin = \"storage-rocksdb\"\nblock_cache_mb = 8\n"
+      "sync_wall = true\n");
+  Result r = RunDaemon("--check-config " + path);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find(path + ":10:1: [storage] plugin 'storage-rocksdb'"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("'sync_wall'"), std::string::npos) << r.output;
+}
+
+TEST_F(DaemonTest, StartsReportsPluginsAndCountsStarts) {
+  const std::string path = WriteConfig("n.toml", "radiant-a");
+  Result first = RunDaemon("--config " + path + " --exit-after-start");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("radiant 'radiant-a' (start #1)"),
+            std::string::npos)
+      << first.output;
+  EXPECT_NE(first.output.find("storage: storage-rocksdb"), std::string::npos);
+  EXPECT_NE(first.output.find("storage durable: yes"), std::string::npos);
+  Result second = RunDaemon("--config " + path + " --exit-after-start");
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find("(start #2)"), std::string::npos)
+      << second.output;
+}
+
+TEST_F(DaemonTest, RefusesDataDirOfAnotherNode) {
+  ASSERT_EQ(RunDaemon("--config " + WriteConfig("a.toml", "node-a") +
+                      " --exit-after-start")
+                .exit_code,
+            0);
+  Result r = RunDaemon("--config " + WriteConfig("b.toml", "node-b") +
+                       " --exit-after-start");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("belongs to node 'node-a', but the configuration "
+                          "says node id 'node-b'"),
+            std::string::npos)
+      << r.output;
+}
+
+// Whether this process may load BPF and change tc (root with CAP_BPF and
+// CAP_NET_ADMIN); the classifier tests skip otherwise.
+bool CanAttachClassifier() {
+  return geteuid() == 0 && system("tc qdisc show dev lo >/dev/null 2>&1") == 0;
+}
+
+std::string Shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) return out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    out.append(buf.data(), n);
+  pclose(p);
+  return out;
+}
+
+TEST_F(DaemonTest, ClassifierAttachesToLoopbackAndDetachesOnStop) {
+  if (!CanAttachClassifier())
+    GTEST_SKIP() << "needs root with CAP_BPF and CAP_NET_ADMIN";
+  // A tc handle of its own so parallel classifier tests never collide.
+  const std::string path =
+      WriteConfig("n.toml", "a",
+                  "[classifier]\nplugin = \"bpf-qdisc\"\ninterface = \"lo\"\n"
+                  "allowed_cidrs = [\"127.0.0.0/8\"]\ntc_handle = 0x5399\n");
+  Result r = RunDaemon("--config " + path + " --exit-after-start");
+  if (r.output.find("classifier: bpf-qdisc off") != std::string::npos) {
+    GTEST_SKIP() << "BPF not loadable here: " << r.output;
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("classifier: bpf-qdisc attached"), std::string::npos)
+      << r.output;
+  const std::string filters = Shell("tc filter show dev lo ingress");
+  EXPECT_EQ(filters.find("5399"), std::string::npos) << filters;
+}
+
+TEST_F(DaemonTest, ClassifierOnMissingInterfaceFailsWhateverRequiredSays) {
+  if (!CanAttachClassifier())
+    GTEST_SKIP() << "needs root with CAP_BPF and CAP_NET_ADMIN";
+  const std::string path =
+      WriteConfig("n.toml", "a",
+                  "[classifier]\nplugin = \"bpf-qdisc\"\nrequired = false\n"
+                  "interface = \"sb-nosuch0\"\n");
+  Result r = RunDaemon("--config " + path + " --exit-after-start");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("sb-nosuch0"), std::string::npos) << r.output;
+}
+
+TEST_F(DaemonTest, UnknownArgumentIsAUsageError) {
+  Result r = RunDaemon("--frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("unknown argument '--frobnicate'"),
+            std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,267 @@
+// The host consensus driver (host/consensus/driver.h) end to end: real
+// consensus plugins, the storage-mem plugin through sb::Storage, several
+// groups per node, restarts, and snapshot install through storage.
+// Parameterized over the consensus plugins (raft with three nodes, solo
+// with one).
+#include "host/consensus/driver.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <tuple>
+
+#include "host/log/host_services.h"
+#include "host/plugin/loader.h"
+#include "host/plugin/storage.h"
+
+namespace sb {
+namespace {
+
+// A key-value state machine kept in storage keyspace "sm.<group>":
+// entries "key=value" set a key.
+class KvMachine : public GroupStateMachine {
+ public:
+  KvMachine(Storage* storage, uint64_t group) : storage_(storage) {
+    auto ks = storage->Keyspace("sm." + std::to_string(group));
+    EXPECT_TRUE(ks.ok());
+    ks_ = ks.ok() ? *ks : 0;
+  }
+  Status Apply(const EntryView& e, WriteBatch* batch) override {
+    if (e.type != EntryType::kNormal) return Status::OK();
+    size_t eq = e.data.find('=');
+    if (eq == std::string_view::npos) {
+      return Status::InvalidArgument("not key=value");
+    }
+    return batch->Put(ks_, e.data.substr(0, eq), e.data.substr(eq + 1));
+  }
+  StatusOr<std::string> Snapshot() override {
+    auto it = storage_->NewIterator(ks_);
+    if (!it.ok()) return it.status();
+    std::string out;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      out.append(it->key()).push_back('=');
+      out.append(it->value()).push_back('\n');
+    }
+    return out;
+  }
+  Status Restore(uint64_t, std::string_view data, WriteBatch* b) override {
+    SB_RETURN_IF_ERROR(
+        b->DeleteRange(ks_, std::string(1, '\0'), std::string(64, '\xff')));
+    while (!data.empty()) {
+      size_t nl = data.find('\n');
+      std::string_view line = data.substr(0, nl);
+      size_t eq = line.find('=');
+      if (nl == std::string_view::npos || eq == std::string_view::npos) {
+        return Status::Corruption("bad snapshot line");
+      }
+      SB_RETURN_IF_ERROR(b->Put(ks_, line.substr(0, eq), line.substr(eq + 1)));
+      data.remove_prefix(nl + 1);
+    }
+    return Status::OK();
+  }
+  std::string Get(const std::string& key) const {
+    std::string v;
+    return storage_->Get(ks_, key, &v).ok() ? v : std::string();
+  }
+
+ private:
+  Storage* storage_;
+  uint32_t ks_ = 0;
+};
+
+struct Msg {
+  uint64_t from, to, group;
+  std::string data;
+};
+
+// One node: its storage outlives restarts of its driver.
+struct Node {
+  uint64_t id;
+  std::unique_ptr<PluginHostServices> hs;
+  std::unique_ptr<Storage> storage;
+  std::map<uint64_t, std::unique_ptr<KvMachine>> sms;
+  std::unique_ptr<ConsensusDriver> driver;
+};
+
+class DriverTest
+    : public ::testing::TestWithParam<std::tuple<std::string, int>> {
+ protected:
+  std::string plugin() const { return std::get<0>(GetParam()); }
+  int nodes() const { return std::get<1>(GetParam()); }
+
+  void SetUp() override {
+    PluginLoader loader;
+    auto storage_lib = loader.Load("storage-mem", SB_KIND_STORAGE);
+    ASSERT_TRUE(storage_lib.ok()) << storage_lib.status().ToString();
+    auto cons = loader.Load(plugin(), SB_KIND_CONSENSUS);
+    ASSERT_TRUE(cons.ok()) << cons.status().ToString();
+    consensus_ = *cons;
+    sb_config empty{sizeof(sb_config), nullptr, 0};
+    for (int i = 1; i <= nodes(); ++i) {
+      auto n = std::make_unique<Node>();
+      n->id = i;
+      n->hs = std::make_unique<PluginHostServices>("node" + std::to_string(i));
+      auto st = Storage::Open(*storage_lib, *n->hs->table(), "", empty);
+      ASSERT_TRUE(st.ok()) << st.status().ToString();
+      n->storage = std::make_unique<Storage>(std::move(st.value()));
+      for (uint64_t g : kGroups) {
+        n->sms[g] = std::make_unique<KvMachine>(n->storage.get(), g);
+      }
+      nodes_.push_back(std::move(n));
+    }
+    for (auto& n : nodes_) StartDriver(n.get());
+  }
+
+  void StartDriver(Node* n) {
+    uint64_t id = n->id;
+    n->driver = std::make_unique<ConsensusDriver>(
+        id, n->storage.get(), consensus_, n->hs->table(),
+        [this, id](uint64_t to, uint64_t group, std::string_view m) {
+          net_.push_back({id, to, group, std::string(m)});
+        });
+    ASSERT_TRUE(n->driver->Init().ok());
+    std::vector<uint64_t> voters;
+    for (int i = 1; i <= nodes(); ++i) voters.push_back(i);
+    for (uint64_t g : kGroups) {
+      GroupOptions o;
+      o.group_id = g;
+      o.seed = g * 100 + id + restarts_;
+      o.bootstrap_voters = voters;
+      o.snapshot_every = 5;
+      o.config = {{"max_batch_bytes", "64", SB_CONFIG_INTEGER}};
+      if (plugin() == "solo") o.config.clear();
+      Status s = n->driver->AddGroup(o, n->sms[g].get());
+      ASSERT_TRUE(s.ok()) << s.ToString();
+    }
+  }
+
+  void Restart(int i) {
+    Node* n = nodes_[i - 1].get();
+    n->driver.reset();
+    ++restarts_;
+    StartDriver(n);
+  }
+
+  // One round: tick every driver, run cycles, deliver messages.
+  void Round() {
+    for (auto& n : nodes_) {
+      if (n->driver == nullptr) continue;
+      n->driver->Tick();
+      RunCycles(n.get());
+    }
+    std::deque<Msg> batch;
+    batch.swap(net_);
+    for (Msg& m : batch) {
+      if (cut_.count(m.from) || cut_.count(m.to)) continue;
+      Node* n = nodes_[m.to - 1].get();
+      Status s = n->driver->Deliver(m.group, m.data);
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      RunCycles(n);
+    }
+  }
+
+  void RunCycles(Node* n) {
+    for (int i = 0; i < 1000; ++i) {
+      auto r = n->driver->RunCycle();
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      if (*r == 0) return;
+    }
+    ADD_FAILURE() << "driver cycles never settle";
+  }
+
+  uint64_t Leader(uint64_t group) {
+    for (auto& n : nodes_) {
+      if (cut_.count(n->id)) continue;
+      if (n->driver->group(group)->GetStatus().role == Role::kLeader) {
+        return n->id;
+      }
+    }
+    return 0;
+  }
+
+  // Proposes key=value in `group` and runs until `expected` nodes hold it.
+  bool Put(uint64_t group, const std::string& key, const std::string& value,
+           int expected) {
+    bool proposed = false;
+    for (int r = 0; r < 2000; ++r) {
+      uint64_t l = Leader(group);
+      if (!proposed && l != 0) {
+        proposed = nodes_[l - 1]
+                       ->driver->group(group)
+                       ->Propose(key + "=" + value)
+                       .ok();
+      }
+      int have = 0;
+      for (auto& n : nodes_) have += n->sms[group]->Get(key) == value;
+      if (have >= expected) return true;
+      Round();
+    }
+    return false;
+  }
+
+  static constexpr uint64_t kGroups[] = {10, 20};
+  std::shared_ptr<PluginLibrary> consensus_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::deque<Msg> net_;
+  std::set<uint64_t> cut_;
+  int restarts_ = 0;
+};
+
+TEST_P(DriverTest, ReplicatesSeveralGroups) {
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(Put(10, "a", std::to_string(i), nodes()));
+    ASSERT_TRUE(Put(20, "b", std::to_string(i), nodes()));
+  }
+  for (auto& n : nodes_) {
+    EXPECT_EQ(n->sms[10]->Get("a"), "9");
+    EXPECT_EQ(n->sms[20]->Get("b"), "9");
+    EXPECT_EQ(n->sms[10]->Get("b"), "");  // groups do not mix
+  }
+}
+
+TEST_P(DriverTest, StateSurvivesDriverRestart) {
+  ASSERT_TRUE(Put(10, "k", "before", nodes()));
+  for (int i = 1; i <= nodes(); ++i) Restart(i);
+  ASSERT_TRUE(Put(10, "k", "after", nodes()));
+  ASSERT_TRUE(Put(20, "j", "x", nodes()));
+  for (auto& n : nodes_) {
+    EXPECT_EQ(n->sms[10]->Get("k"), "after");
+    ConsensusStatus st = n->driver->group(10)->GetStatus();
+    EXPECT_EQ(st.applied, st.commit);
+  }
+}
+
+TEST_P(DriverTest, LaggingNodeCatchesUpThroughStoredSnapshot) {
+  if (nodes() < 3) GTEST_SKIP() << "needs followers";
+  ASSERT_TRUE(Put(10, "k0", "v", nodes()));
+  uint64_t lag = Leader(10) % 3 + 1;
+  cut_.insert(lag);
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(Put(10, "k" + std::to_string(i % 4), std::to_string(i), 2));
+  }
+  cut_.clear();
+  ASSERT_TRUE(Put(10, "final", "1", 3));
+  Node* n = nodes_[lag - 1].get();
+  EXPECT_EQ(n->sms[10]->Get("k1"), "29");
+  EXPECT_EQ(n->sms[10]->Get("k0"), "28");
+  EXPECT_TRUE(n->driver->group(10)->GetStatus().first_index > 1);
+  // And it restarts cleanly from the installed snapshot.
+  Restart(static_cast<int>(lag));
+  ASSERT_TRUE(Put(10, "final", "2", 3));
+}
+
+TEST_P(DriverTest, UnknownGroupIsRefused) {
+  EXPECT_TRUE(nodes_[0]->driver->Deliver(999, "x").IsNotFound());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Plugins, DriverTest,
+    ::testing::Values(std::make_tuple(std::string("raft"), 3),
+                      std::make_tuple(std::string("solo"), 1)),
+    [](const auto& info) { return std::get<0>(info.param); });
+
+}  // namespace
+}  // namespace sb
