@@ -206,6 +206,13 @@ const std::set<std::string>& AdminMethods() {
 
 }  // namespace
 
+ApiServerOptions ApiServerOptionsFromConfig(const NodeConfig& config) {
+  ApiServerOptions o;
+  o.listen_address = config.node.listen_client.ToString();
+  o.limits = ApiLimits::FromConfig(config.limits);
+  return o;
+}
+
 ApiServer::ApiServer(std::shared_ptr<KvHandler> kv,
                      std::shared_ptr<AdminHandler> admin)
     : kv_(std::move(kv)), admin_(std::move(admin)) {}

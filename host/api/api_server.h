@@ -38,6 +38,10 @@ struct ApiServerOptions {
   std::function<void(int level, const std::string& message)> log;
 };
 
+// Options from the node configuration: [node] listen_client and [limits];
+// the rest keep their defaults.
+ApiServerOptions ApiServerOptionsFromConfig(const NodeConfig& config);
+
 class ApiServer {
  public:
   ApiServer(std::shared_ptr<KvHandler> kv, std::shared_ptr<AdminHandler> admin);

@@ -160,6 +160,27 @@ TEST_F(ApiServerTest, LimitsAnswerTypedErrors) {
   EXPECT_THROW(raw.put(res, req), shardbearer::wire::InvalidArgument);
 }
 
+TEST_F(ApiServerTest, LimitsComeFromTheNodeConfig) {
+  auto cfg = ParseConfig(
+      "[node]\nid = \"n1\"\ndata_dir = \"/nonexistent\"\n"
+      "single_node = true\nlisten_client = \"127.0.0.1:7511\"\n"
+      "[limits]\nmax_key_bytes = 8\nmax_value_bytes = 32\n"
+      "max_batch_ops = 2\nmax_frame_bytes = 131072\n",
+      "test.toml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  api::ApiServerOptions o = api::ApiServerOptionsFromConfig(*cfg);
+  EXPECT_EQ(o.listen_address, "127.0.0.1:7511");
+  EXPECT_EQ(o.limits.max_key_bytes, 8u);
+  EXPECT_EQ(o.limits.MaxFrameBytes(), 131072u);
+  o.listen_address = "127.0.0.1:0";
+  StartServer(o);
+  auto c = NewClient();
+  EXPECT_EQ(c.Put("123456789", "v").error().code, client::ErrorCode::kTooLarge);
+  EXPECT_EQ(c.MultiGet({"a", "b", "c"}).error().code,
+            client::ErrorCode::kTooLarge);
+  EXPECT_TRUE(c.Put("12345678", std::string(32, 'v')).ok());
+}
+
 TEST_F(ApiServerTest, RetriedWriteAppliesOnce) {
   StartServer();
   auto sock = std::make_shared<tt::TSocket>("127.0.0.1", port_);
