@@ -305,8 +305,7 @@ void ApiServer::Serve(sb::wire::FramedConnection& conn) {
       auto& processor =
           AdminMethods().count(name) ? admin_processor_ : kv_processor_;
       out->resetBuffer();
-      ok = static_cast<apache::thrift::TProcessor*>(processor.get())
-               ->process(in_proto, out_proto, nullptr);
+      ok = processor->process(in_proto, out_proto, nullptr);
     } catch (const std::exception& e) {
       options_.log(3, "api: closing connection from " + conn.peer() +
                           ": malformed request (" + e.what() + ")");

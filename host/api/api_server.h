@@ -15,6 +15,8 @@
 // from connection threads concurrently.
 #pragma once
 
+#include <thrift/TProcessor.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -63,7 +65,7 @@ class ApiServer {
   std::shared_ptr<KvHandler> kv_;
   std::shared_ptr<AdminHandler> admin_;
   ApiServerOptions options_;
-  std::shared_ptr<void> kv_processor_, admin_processor_;
+  std::shared_ptr<apache::thrift::TProcessor> kv_processor_, admin_processor_;
   sb::wire::FramedServer server_;
 };
 

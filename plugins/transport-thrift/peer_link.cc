@@ -143,6 +143,7 @@ bool PeerLink::Connect(std::string* why) {
 
 void PeerLink::Run() {
   int backoff = ctx_.options->backoff_min_ms;
+  int failures = 0;  // consecutive failed attempts
   const auto idle_close =
       std::chrono::milliseconds(std::max(1, ctx_.options->idle_timeout_ms / 2));
   // Leave room for the envelope's own fields and list headers.
@@ -186,20 +187,26 @@ void PeerLink::Run() {
       std::string why;
       if (!Connect(&why)) {
         ++ctx_.stats->connect_failures;
+        ++failures;
         // Jitter +-25% so a restarted cluster does not reconnect in step.
         int jittered =
             backoff * 3 / 4 + static_cast<int>(rng_() % (backoff / 2 + 1));
-        sb_logf(ctx_.host, SB_LOG_WARN,
-                "transport: cannot reach node %llu: %s; retrying in %d ms",
-                static_cast<unsigned long long>(node_id_), why.c_str(),
-                jittered);
+        // A peer down for long logs a warning on the first failure and every
+        // 20th after it, the rest at debug level.
+        sb_logf(
+            ctx_.host,
+            failures == 1 || failures % 20 == 0 ? SB_LOG_WARN : SB_LOG_DEBUG,
+            "transport: cannot reach node %llu: %s; retrying in %d ms",
+            static_cast<unsigned long long>(node_id_), why.c_str(), jittered);
         Backoff(jittered);
         backoff = std::min(backoff * 2, ctx_.options->backoff_max_ms);
         continue;
       }
       backoff = ctx_.options->backoff_min_ms;
-      sb_logf(ctx_.host, SB_LOG_INFO, "transport: connected to node %llu",
-              static_cast<unsigned long long>(node_id_));
+      sb_logf(ctx_.host, SB_LOG_INFO,
+              "transport: connected to node %llu after %d failed attempts",
+              static_cast<unsigned long long>(node_id_), failures);
+      failures = 0;
     }
     // Step 3: batch everything queued (up to batch_bytes) into one envelope.
     batch.clear();
