@@ -5,6 +5,7 @@
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 
+#include <csignal>
 #include <set>
 
 #include "shardbearer/wire/Admin.h"
@@ -220,6 +221,10 @@ ApiServer::ApiServer(std::shared_ptr<KvHandler> kv,
 ApiServer::~ApiServer() { Stop(); }
 
 Status ApiServer::Start(const ApiServerOptions& options) {
+  // A client closing while we write (TLS writes use write(2), not
+  // send(MSG_NOSIGNAL)) must be an error return, not a process-killing
+  // signal. Process-wide, as every server in the process wants it.
+  std::signal(SIGPIPE, SIG_IGN);
   options_ = options;
   if (!options_.log) {
     options_.log = [](int level, const std::string& m) {

@@ -11,6 +11,9 @@
 // value or batch: TooLarge) before a handler sees them. Malformed frames
 // close the connection with a log line; other connections are unaffected.
 //
+// Start() sets SIGPIPE to ignored (process-wide): a peer closing during a
+// write must be an error, not a signal.
+//
 // Thread safety: Start/Stop from one owning thread; handlers are called
 // from connection threads concurrently.
 #pragma once

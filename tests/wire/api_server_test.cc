@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSSLSocket.h>
 #include <thrift/transport/TSocket.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "shardbearer/wire/Kv.h"
 #include "tests/wire/memory_kv_handler.h"
 #include "tests/wire/test_support.h"
+#include "thrift/net/dial.h"
 
 namespace sb::test {
 namespace {
@@ -353,6 +356,48 @@ TEST_F(ApiServerTest, ReplyMessageTypeIsRefused) {
   ::close(fd);
   EXPECT_TRUE(WaitFor([&] { return Logged("is not a call"); }));
   ExpectStillServing();
+}
+
+TEST_F(ApiServerTest, MutualTlsRefusesClientsWithoutACertificate) {
+  char tmpl[] = "/tmp/sb-api-tls-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  ASSERT_TRUE(MakeTestCertificates(dir));
+  api::ApiServerOptions o;
+  o.tls = {dir + "/node.pem", dir + "/node.key", dir + "/ca.pem"};
+  StartServer(o);
+
+  auto status_over = [&](const sb::wire::TlsFiles& files) {
+    std::string why;
+    auto ctx = sb::wire::TlsContext::Create(files, /*server=*/false, &why);
+    EXPECT_NE(ctx, nullptr) << why;
+    auto sock = ctx->factory().createSocket("127.0.0.1", port_);
+    sock->setRecvTimeout(5000);
+    auto trans = std::make_shared<tt::TFramedTransport>(sock);
+    shardbearer::wire::AdminClient admin(
+        std::make_shared<tp::TBinaryProtocol>(trans));
+    shardbearer::wire::NodeStatus st;
+    try {
+      trans->open();
+      admin.status(st);
+      return st.node_id;
+    } catch (const std::exception&) {
+      return int64_t{-1};
+    }
+  };
+  // A client with a certificate from the cluster CA is served.
+  EXPECT_EQ(
+      status_over({dir + "/node.pem", dir + "/node.key", dir + "/ca.pem"}), 7);
+  // One whose certificate another CA signed is refused.
+  EXPECT_EQ(
+      status_over({dir + "/rogue.pem", dir + "/rogue.key", dir + "/ca.pem"}),
+      -1);
+  // A plain-TCP client is refused too.
+  auto c = NewClient();
+  EXPECT_FALSE(c.Get("k").ok());
+  EXPECT_TRUE(WaitFor([&] { return Logged("closing connection from"); }));
+  server_.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

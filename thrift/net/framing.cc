@@ -96,6 +96,12 @@ int FramedConnection::ReadExactly(uint8_t* buf, size_t n, int64_t deadline_ms,
       r = socket_->read(buf + got, static_cast<uint32_t>(n - got));
     } catch (const TTransportException& e) {
       if (e.getType() == TTransportException::TIMED_OUT) return -1;
+      if (e.getType() == TTransportException::END_OF_FILE) {
+        // TLS reports an orderly close this way; plain sockets return 0.
+        *eof_at_start = (got == 0);
+        *why = got == 0 ? "closed by peer" : "closed by peer inside a frame";
+        return -2;
+      }
       *why = e.what();
       return -2;
     } catch (const std::exception& e) {
