@@ -392,7 +392,20 @@ TEST_F(ApiServerTest, MutualTlsRefusesClientsWithoutACertificate) {
   EXPECT_EQ(
       status_over({dir + "/rogue.pem", dir + "/rogue.key", dir + "/ca.pem"}),
       -1);
-  // A plain-TCP client is refused too.
+  // The C++ client with the node certificate works; without TLS it is
+  // refused.
+  client::ClientOptions co;
+  co.addresses = {"127.0.0.1:" + std::to_string(port_)};
+  co.max_attempts = 2;
+  co.tls_cert_file = dir + "/node.pem";
+  co.tls_key_file = dir + "/node.key";
+  co.tls_ca_file = dir + "/ca.pem";
+  client::Client tls_client(co);
+  EXPECT_TRUE(tls_client.Put("over-tls", "v").ok());
+  co.tls_cert_file = dir + "/missing.pem";
+  auto bad = client::Client(co).Get("k");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, client::ErrorCode::kInvalidArgument);
   auto c = NewClient();
   EXPECT_FALSE(c.Get("k").ok());
   EXPECT_TRUE(WaitFor([&] { return Logged("closing connection from"); }));
