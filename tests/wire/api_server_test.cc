@@ -205,6 +205,7 @@ TEST_F(ApiServerTest, StartupHandlersAnswerNotReadyAndStatus) {
   kv_ = nullptr;
   api::NodeInfo info;
   info.node_id = 9;
+  info.node_name = "radiant-9";
   info.version = "0.1.0";
   info.cluster_id = "";
   auto server = std::make_unique<api::ApiServer>(
@@ -231,6 +232,7 @@ TEST_F(ApiServerTest, StartupHandlersAnswerNotReadyAndStatus) {
   shardbearer::wire::NodeStatus st;
   admin.status(st);  // same connection: services share the port
   EXPECT_EQ(st.node_id, 9);
+  EXPECT_EQ(st.node_name, "radiant-9");
   EXPECT_EQ(st.version, "0.1.0");
   EXPECT_EQ(st.role, shardbearer::wire::NodeRole::JOINING);
   shardbearer::wire::AdminResult ar;
