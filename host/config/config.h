@@ -66,6 +66,11 @@ struct ClusterOptions {
   uint32_t failure_timeout_ms = 10000;  // silence before replacement
   uint32_t poll_interval_ms = 1000;     // controller polls heralds
   uint32_t request_timeout_ms = 5000;   // client request deadline
+  // Client sessions (write deduplication): idle this long, a session
+  // expires; a shard keeps at most max_sessions_per_shard (least recently
+  // seen evicted). See docs/orders.md.
+  uint32_t session_expiry_ms = 600000;  // 10 minutes
+  uint32_t max_sessions_per_shard = 100000;
 };
 
 // [limits]: sizes accepted from clients and peers.

@@ -21,9 +21,16 @@ const std::vector<std::string_view> kNodeKeys = {"id",
                                                  "advertise_client",
                                                  "seeds",
                                                  "single_node"};
-const std::vector<std::string_view> kClusterKeys = {
-    "shards",  "replication_factor", "council_size",     "bootstrap_expect",
-    "tick_ms", "failure_timeout_ms", "poll_interval_ms", "request_timeout_ms"};
+const std::vector<std::string_view> kClusterKeys = {"shards",
+                                                    "replication_factor",
+                                                    "council_size",
+                                                    "bootstrap_expect",
+                                                    "tick_ms",
+                                                    "failure_timeout_ms",
+                                                    "poll_interval_ms",
+                                                    "request_timeout_ms",
+                                                    "session_expiry_ms",
+                                                    "max_sessions_per_shard"};
 const std::vector<std::string_view> kLimitsKeys = {
     "max_key_bytes", "max_value_bytes", "max_frame_bytes", "max_batch_ops"};
 const std::vector<std::string_view> kCompactionKeys = {"log_entries",
@@ -241,6 +248,10 @@ Status ParseCluster(const TableReader& r, ClusterOptions* o) {
       r.GetUnsigned("poll_interval_ms", 1, 3600 * 1000, &o->poll_interval_ms));
   SB_RETURN_IF_ERROR(r.GetUnsigned("request_timeout_ms", 1, 3600 * 1000,
                                    &o->request_timeout_ms));
+  SB_RETURN_IF_ERROR(r.GetUnsigned("session_expiry_ms", 1000, 7 * kDayMs,
+                                   &o->session_expiry_ms));
+  SB_RETURN_IF_ERROR(r.GetUnsigned("max_sessions_per_shard", 1, 10'000'000,
+                                   &o->max_sessions_per_shard));
 
   const uint64_t tick = o->tick_ms;
   if (o->poll_interval_ms < tick) {
@@ -256,6 +267,14 @@ Status ParseCluster(const TableReader& r, ClusterOptions* o) {
         std::to_string(o->request_timeout_ms) +
             " is shorter than one tick (tick_ms = " + std::to_string(tick) +
             "); expected at least " + std::to_string(tick));
+  }
+  // A client retries a write for at most request_timeout_ms; its session
+  // must outlive that, or a retry could apply twice.
+  if (o->session_expiry_ms < 2 * uint64_t{o->request_timeout_ms}) {
+    return r.Error("session_expiry_ms",
+                   std::to_string(o->session_expiry_ms) +
+                       " is shorter than twice request_timeout_ms (" +
+                       std::to_string(o->request_timeout_ms) + ")");
   }
   const uint64_t min_failure = std::max<uint64_t>(
       kMinFailureTimeoutTicks * tick, 2 * uint64_t{o->poll_interval_ms});

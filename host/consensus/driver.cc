@@ -2,8 +2,15 @@
 #include "host/consensus/driver.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace sb {
+namespace {
+
+// Size of the pieces a compaction stores its snapshot in.
+constexpr size_t kSnapshotPieceBytes = 1 << 20;
+
+}  // namespace
 
 struct ConsensusDriver::Group {
   GroupOptions opts;
@@ -52,6 +59,18 @@ Status ConsensusDriver::AddGroup(const GroupOptions& opts,
   g->log = std::make_unique<StorageLog>(storage_, ks_, opts.group_id);
   SB_RETURN_IF_ERROR(g->log->Load().Annotate("loading group " +
                                              std::to_string(opts.group_id)));
+  if (g->log->install_index() != 0) {
+    // A crash interrupted a snapshot install: the state machine may hold
+    // part of it. Every chunk was stored before the install began, so it
+    // starts over from them, before the plugin sees the group.
+    auto batch = storage_->NewBatch();
+    if (!batch.ok()) return batch.status();
+    const uint64_t index = g->log->install_index();
+    const std::string meta = g->log->install_meta();
+    SB_RETURN_IF_ERROR(RunInstall(g.get(), index, meta, &*batch));
+    SB_RETURN_IF_ERROR(storage_->Write(*batch, true));
+    NoteInstalled(g.get(), index);
+  }
   ConsensusOptions co;
   co.group_id = opts.group_id;
   co.node_id = node_id_;
@@ -135,18 +154,17 @@ Status ConsensusDriver::Persist(std::vector<Group*>& ready) {
     if (rd.snapshot.has_value()) {
       const SnapshotChunkView& c = *rd.snapshot;
       if (c.done) {
-        // Install: the state machine takes the snapshot, the log goes, in
-        // the same batch as the rest of this cycle.
-        auto data = g->log->AssembleIncoming(c);
-        if (!data.ok()) return data.status();
-        SB_RETURN_IF_ERROR(g->sm->Restore(c.index, *data, &*batch));
-        uint64_t through = 0;
-        uint64_t first = 0, last = 0;
-        SB_RETURN_IF_ERROR(g->log->Range(&first, &last));
-        through = std::max(last, c.index);
-        SB_RETURN_IF_ERROR(
-            g->log->AddSnapshot(c.index, c.meta, *data, through, &*batch));
-        SB_RETURN_IF_ERROR(g->log->AddApplied(c.index, &*batch));
+        // Install. The last chunk is stored like the others, together with
+        // the install marker (so a crash from here on resumes the install
+        // on restart); then the stored chunks are fed to the state machine
+        // one batch each; the final writes (snapshot made current, log
+        // dropped, applied index) join the rest of this cycle's batch.
+        auto first = storage_->NewBatch();
+        if (!first.ok()) return first.status();
+        SB_RETURN_IF_ERROR(g->log->AddChunk(c, &*first));
+        SB_RETURN_IF_ERROR(g->log->AddInstallMarker(c.index, c.meta, &*first));
+        SB_RETURN_IF_ERROR(storage_->Write(*first, false));
+        SB_RETURN_IF_ERROR(RunInstall(g, c.index, c.meta, &*batch));
         g->installed = true;
       } else {
         SB_RETURN_IF_ERROR(g->log->AddChunk(c, &*batch));
@@ -162,13 +180,7 @@ Status ConsensusDriver::Persist(std::vector<Group*>& ready) {
     SB_RETURN_IF_ERROR(storage_->Write(*batch, sync));
   }
   for (Group* g : ready) {
-    if (g->installed) {
-      const SnapshotChunkView& c = *g->rd.snapshot;
-      uint64_t first = 0, last = 0;
-      (void)g->log->Range(&first, &last);
-      g->log->NoteSnapshot(c.index, std::max(last, c.index));
-      g->log->NoteApplied(c.index);
-    }
+    if (g->installed) NoteInstalled(g, g->rd.snapshot->index);
     g->log->NoteEntries(g->rd.entries);
     if (!g->rd.hard_state.empty()) g->log->NoteHardState(g->rd.hard_state);
   }
@@ -201,24 +213,90 @@ Status ConsensusDriver::Apply(std::vector<Group*>& ready) {
   return Status::OK();
 }
 
+Status ConsensusDriver::RunInstall(Group* g, uint64_t index,
+                                   std::string_view meta, WriteBatch* batch) {
+  uint64_t size = 0;
+  Status s = g->log->ForEachIncoming(
+      [&](uint64_t offset, std::string_view data, bool last) -> Status {
+        // Each chunk goes to the state machine and becomes a piece of the
+        // stored snapshot (what this node sends to others later). Chunks
+        // before the last are written at once, in their own batch: memory
+        // holds one chunk, never the whole state.
+        WriteBatch* into = batch;
+        std::optional<WriteBatch> own;
+        if (!last) {
+          auto b = storage_->NewBatch();
+          if (!b.ok()) return b.status();
+          own.emplace(std::move(b.value()));
+          into = &*own;
+        }
+        SB_RETURN_IF_ERROR(
+            g->sm->RestoreChunk(index, offset == 0, last, data, into));
+        SB_RETURN_IF_ERROR(g->log->AddSnapshotPiece(index, offset, data, into));
+        size = offset + data.size();
+        if (own.has_value()) SB_RETURN_IF_ERROR(storage_->Write(*own, false));
+        return Status::OK();
+      });
+  SB_RETURN_IF_ERROR(s.Annotate("installing snapshot at " +
+                                std::to_string(index) + " in group " +
+                                std::to_string(g->opts.group_id)));
+  uint64_t first = 0, last = 0;
+  SB_RETURN_IF_ERROR(g->log->Range(&first, &last));
+  SB_RETURN_IF_ERROR(g->log->AddSnapshotCommit(index, meta, size,
+                                               std::max(last, index), batch));
+  return g->log->AddApplied(index, batch);
+}
+
+void ConsensusDriver::NoteInstalled(Group* g, uint64_t index) {
+  uint64_t first = 0, last = 0;
+  (void)g->log->Range(&first, &last);
+  g->log->NoteSnapshot(index, std::max(last, index));
+  g->log->NoteApplied(index);
+}
+
 Status ConsensusDriver::MaybeCompact(Group* g) {
-  uint64_t every = g->opts.snapshot_every;
-  uint64_t applied = g->log->applied();
-  if (every == 0 || applied < g->log->snapshot_index() + every) {
-    return Status::OK();
+  const uint64_t every = g->opts.snapshot_every;
+  const uint64_t bytes = g->opts.snapshot_bytes;
+  const uint64_t applied = g->log->applied();
+  if (applied <= g->log->snapshot_index()) return Status::OK();
+  bool by_count = every != 0 && applied >= g->log->snapshot_index() + every;
+  bool by_bytes = bytes != 0 && g->log->log_bytes() >= bytes;
+  if (!by_count && !by_bytes) return Status::OK();
+  auto reader = g->sm->OpenSnapshot();
+  if (!reader.ok()) return reader.status();
+  // The state machine's own view of what it applied is the snapshot index;
+  // it matches the driver's applied index, written in the same batches.
+  const uint64_t index = (*reader)->index();
+  if (index != applied) {
+    return Status::Internal("group " + std::to_string(g->opts.group_id) +
+                            " state machine is at " + std::to_string(index) +
+                            ", the log applied " + std::to_string(applied));
   }
-  auto data = g->sm->Snapshot();
-  if (!data.ok()) return data.status();
-  auto meta = g->inst->Compact(applied);
+  // 1. Pieces, one batch each, under the new index: not current yet, so a
+  // crash here leaves the previous snapshot intact (the next commit
+  // deletes these pieces).
+  uint64_t offset = 0;
+  for (bool done = false; !done;) {
+    auto chunk = (*reader)->Next(kSnapshotPieceBytes, &done);
+    if (!chunk.ok()) return chunk.status();
+    if (chunk->empty()) continue;
+    auto b = storage_->NewBatch();
+    if (!b.ok()) return b.status();
+    SB_RETURN_IF_ERROR(g->log->AddSnapshotPiece(index, offset, *chunk, &*b));
+    SB_RETURN_IF_ERROR(storage_->Write(*b, false));
+    offset += chunk->size();
+  }
+  // 2. The plugin compacts; 3. one batch makes the snapshot current and
+  // drops the log it covers. Atomic, so no sync is needed: after a crash
+  // either the old snapshot with its log or the new one is there.
+  auto meta = g->inst->Compact(index);
   if (!meta.ok()) return meta.status();
   auto batch = storage_->NewBatch();
   if (!batch.ok()) return batch.status();
   SB_RETURN_IF_ERROR(
-      g->log->AddSnapshot(applied, *meta, *data, applied, &*batch));
-  // Atomic, so no sync is needed: after a crash either the old snapshot
-  // with its log or the new one is there.
+      g->log->AddSnapshotCommit(index, *meta, offset, index, &*batch));
   SB_RETURN_IF_ERROR(storage_->Write(*batch, false));
-  g->log->NoteSnapshot(applied, applied);
+  g->log->NoteSnapshot(index, index);
   return Status::OK();
 }
 

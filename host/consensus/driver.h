@@ -12,7 +12,15 @@
 //      writes share one batch with the new applied indexes (so a crash never
 //      separates data from the index it covers), written unsynced;
 //   4. advance every group; then compact groups whose log grew past
-//      `snapshot_every` entries since their last snapshot.
+//      `snapshot_every` entries or `snapshot_bytes` bytes since their last
+//      snapshot.
+//
+// Snapshots stream: compaction reads the state machine's StateReader chunk
+// by chunk into stored pieces (one batch per piece, then one batch that
+// makes them current); an incoming snapshot is stored chunk by chunk as it
+// arrives, and once complete is fed to the state machine piece by piece
+// (one batch each) under an install marker that a restart resumes from.
+// Memory holds one chunk at a time, never the whole state.
 //
 // Thread safety: none. One thread owns the driver and calls Tick, Deliver,
 // RunCycle and the group's ConsensusInstance methods; the SendFn is called
@@ -33,6 +41,18 @@
 
 namespace sb {
 
+// A reader of a group's state at one applied index, in chunks, so that no
+// whole-state blob is ever built. Used on the driver's thread only.
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+  // The applied index the state is as of.
+  virtual uint64_t index() const = 0;
+  // The next chunk, of at most `max_bytes` (one indivisible item larger
+  // than that may come alone); *done is set with the last chunk.
+  virtual StatusOr<std::string> Next(size_t max_bytes, bool* done) = 0;
+};
+
 // A group's replicated state machine, as the driver sees it.
 class GroupStateMachine {
  public:
@@ -41,13 +61,18 @@ class GroupStateMachine {
   // protocol entries only advance the applied index (no-op allowed). Writes
   // go into `batch`, committed together with the applied index.
   virtual Status Apply(const EntryView& entry, WriteBatch* batch) = 0;
-  // The state as of the last applied entry, serialized (for compaction and
-  // for followers that fell behind).
-  virtual StatusOr<std::string> Snapshot() = 0;
-  // Replaces the state with a Snapshot() taken on another node at `index`;
-  // writes go into `batch`.
-  virtual Status Restore(uint64_t index, std::string_view data,
-                         WriteBatch* batch) = 0;
+  // A reader of the state as of the last applied entry whose batch was
+  // written (for compaction; followers that fell behind get what it read).
+  virtual StatusOr<std::unique_ptr<StateReader>> OpenSnapshot() = 0;
+  // Replaces the state with a snapshot read on another node at `index`,
+  // one chunk at a time, in order. Chunks are cut anywhere (by bytes, not
+  // at the reader's chunk boundaries). `first` starts over (the state
+  // machine discards its current state in that batch); `last` finishes.
+  // Each chunk's writes go into `batch`; the driver writes the batches of
+  // a restore one by one and marks the install in progress, so a crash in
+  // the middle restarts the install from the stored chunks.
+  virtual Status RestoreChunk(uint64_t index, bool first, bool last,
+                              std::string_view chunk, WriteBatch* batch) = 0;
   // A read_index request completed: reads issued before it may be served
   // once `index` is applied.
   virtual void OnReadIndex(std::string_view context, uint64_t index) {
@@ -61,7 +86,11 @@ struct GroupOptions {
   uint64_t seed = 0;
   std::vector<ConfigEntry> config;         // the consensus plugin's section
   std::vector<uint64_t> bootstrap_voters;  // only for a brand-new group
-  uint64_t snapshot_every = 0;             // 0: never compact
+  // Compaction: snapshot once this many entries were applied since the
+  // last snapshot ([compaction] log_entries), or once the stored log holds
+  // about this many bytes ([compaction] log_bytes). 0: that threshold off.
+  uint64_t snapshot_every = 0;
+  uint64_t snapshot_bytes = 0;
 };
 
 class ConsensusDriver {
@@ -97,6 +126,11 @@ class ConsensusDriver {
   Status Persist(std::vector<Group*>& ready);
   Status Apply(std::vector<Group*>& ready);
   Status MaybeCompact(Group* g);
+  // Feeds the stored incoming snapshot to the state machine; the final
+  // writes go into `batch` (the caller writes it, then NoteInstalled).
+  Status RunInstall(Group* g, uint64_t index, std::string_view meta,
+                    WriteBatch* batch);
+  void NoteInstalled(Group* g, uint64_t index);
 
   const uint64_t node_id_;
   Storage* storage_;

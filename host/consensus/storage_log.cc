@@ -6,9 +6,6 @@
 namespace sb {
 namespace {
 
-// Snapshot data is stored in pieces of this size.
-constexpr uint64_t kPiece = 1u << 20;
-
 void PutBE(std::string* out, uint64_t v) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
 }
@@ -60,6 +57,12 @@ std::string StorageLog::SnapKey(char kind, uint64_t offset) const {
   return k;
 }
 
+std::string StorageLog::PieceKey(uint64_t index, uint64_t offset) const {
+  std::string k = SnapKey('s', index);
+  PutBE(&k, offset);
+  return k;
+}
+
 Status StorageLog::Load() {
   std::string v;
   Status s = storage_->Get(ks_.state, StateKey('h'), &hard_state_);
@@ -79,17 +82,26 @@ Status StorageLog::Load() {
   } else if (!s.IsNotFound()) {
     return s;
   }
-  // Size of the current snapshot: offset of the last piece + its length.
+  s = storage_->Get(ks_.state, StateKey('r'), &v);
+  install_index_ = 0;
+  install_meta_.clear();
+  if (s.ok()) {
+    if (v.size() < 8) return Status::Corruption("bad install marker");
+    install_index_ = GetBE(v);
+    install_meta_.assign(v.substr(8));
+  } else if (!s.IsNotFound()) {
+    return s;
+  }
+  // Size of the current snapshot: offset of its last piece + its length.
   {
-    std::string prefix;
-    PutBE(&prefix, group_);
-    prefix.push_back('s');
-    auto it = storage_->NewPrefixIterator(ks_.snapshot, prefix);
+    auto it =
+        storage_->NewPrefixIterator(ks_.snapshot, SnapKey('s', snap_index_));
     if (!it.ok()) return it.status();
     it->SeekToLast();
     snap_size_ = 0;
     if (it->Valid()) {
-      snap_size_ = GetBE(it->key().substr(9)) + it->value().size();
+      if (it->key().size() != 25) return Status::Corruption("bad piece key");
+      snap_size_ = GetBE(it->key().substr(17)) + it->value().size();
     }
     SB_RETURN_IF_ERROR(it->status());
   }
@@ -103,6 +115,9 @@ Status StorageLog::Load() {
   SB_RETURN_IF_ERROR(it->status());
   if (last_ < snap_index_)
     return Status::Corruption("log ends before snapshot");
+  auto size = storage_->ApproximateSize(ks_.log, LogKey(snap_index_ + 1),
+                                        LogKey(last_ + 1));
+  log_bytes_ = size.ok() ? *size : 0;
   return Status::OK();
 }
 
@@ -146,62 +161,88 @@ Status StorageLog::AddChunk(const SnapshotChunkView& c, WriteBatch* b) {
   return b->Put(ks_.snapshot, SnapKey('i', c.offset), c.data);
 }
 
-StatusOr<std::string> StorageLog::AssembleIncoming(
-    const SnapshotChunkView& last) {
-  std::string data;
-  if (last.offset > 0) {
-    std::string prefix;
-    PutBE(&prefix, group_);
-    prefix.push_back('i');
-    auto it = storage_->NewPrefixIterator(ks_.snapshot, prefix);
-    if (!it.ok()) return it.status();
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      uint64_t off = GetBE(it->key().substr(9));
-      if (off >= last.offset) break;
-      if (off != data.size()) {
-        return Status::Corruption("incoming snapshot has a gap at " +
-                                  std::to_string(data.size()));
-      }
-      data.append(it->value());
+Status StorageLog::ForEachIncoming(
+    const std::function<Status(uint64_t, std::string_view, bool)>& fn) {
+  std::string prefix;
+  PutBE(&prefix, group_);
+  prefix.push_back('i');
+  auto it = storage_->NewPrefixIterator(ks_.snapshot, prefix);
+  if (!it.ok()) return it.status();
+  // One chunk is held back so that the last one can be named as such.
+  uint64_t expect = 0;
+  bool have = false;
+  uint64_t held_off = 0;
+  std::string held;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 17) return Status::Corruption("bad chunk key");
+    uint64_t off = GetBE(it->key().substr(9));
+    if (off != expect) {
+      return Status::Corruption("incoming snapshot has a gap at " +
+                                std::to_string(expect));
     }
-    SB_RETURN_IF_ERROR(it->status());
-    if (data.size() != last.offset) {
-      return Status::Corruption("incoming snapshot is incomplete");
-    }
+    if (have) SB_RETURN_IF_ERROR(fn(held_off, held, false));
+    held_off = off;
+    held.assign(it->value());
+    have = true;
+    expect = off + held.size();
   }
-  data.append(last.data);
-  return data;
+  SB_RETURN_IF_ERROR(it->status());
+  if (!have) return Status::Corruption("no incoming snapshot stored");
+  return fn(held_off, held, true);
 }
 
-Status StorageLog::AddSnapshot(uint64_t index, std::string_view meta,
-                               std::string_view data, uint64_t log_through,
-                               WriteBatch* b) {
+Status StorageLog::AddInstallMarker(uint64_t index, std::string_view meta,
+                                    WriteBatch* b) {
+  if (index == 0) return b->Delete(ks_.state, StateKey('r'));
+  std::string rec;
+  PutBE(&rec, index);
+  rec.append(meta);
+  return b->Put(ks_.state, StateKey('r'), rec);
+}
+
+Status StorageLog::AddSnapshotPiece(uint64_t index, uint64_t offset,
+                                    std::string_view data, WriteBatch* b) {
+  return b->Put(ks_.snapshot, PieceKey(index, offset), data);
+}
+
+Status StorageLog::AddSnapshotCommit(uint64_t index, std::string_view meta,
+                                     uint64_t size, uint64_t log_through,
+                                     WriteBatch* b) {
+  // Every other snapshot's pieces: those of the previous snapshot and any
+  // left by a compaction or install that a crash interrupted.
   SB_RETURN_IF_ERROR(
-      b->DeleteRange(ks_.snapshot, SnapKey('s', 0), SnapKey('s', UINT64_MAX)));
+      b->DeleteRange(ks_.snapshot, SnapKey('s', 0), SnapKey('s', index)));
+  SB_RETURN_IF_ERROR(b->DeleteRange(ks_.snapshot, SnapKey('s', index + 1),
+                                    SnapKey('s', UINT64_MAX)));
   SB_RETURN_IF_ERROR(
       b->DeleteRange(ks_.snapshot, SnapKey('i', 0), SnapKey('i', UINT64_MAX)));
-  for (uint64_t off = 0; off < data.size(); off += kPiece) {
-    SB_RETURN_IF_ERROR(
-        b->Put(ks_.snapshot, SnapKey('s', off), data.substr(off, kPiece)));
-  }
+  SB_RETURN_IF_ERROR(b->Delete(ks_.state, StateKey('r')));
   std::string rec;
   PutBE(&rec, index);
   rec.append(meta);
   SB_RETURN_IF_ERROR(b->Put(ks_.state, StateKey('m'), rec));
   SB_RETURN_IF_ERROR(
       b->DeleteRange(ks_.log, LogKey(0), LogKey(log_through + 1)));
-  snap_size_pending_ = data.size();
+  snap_size_pending_ = size;
   return Status::OK();
 }
 
 void StorageLog::NoteEntries(const std::vector<EntryView>& entries) {
-  if (!entries.empty()) last_ = entries.back().index;
+  if (entries.empty()) return;
+  last_ = entries.back().index;
+  for (const EntryView& e : entries)
+    log_bytes_ += e.meta.size() + e.data.size();
 }
 
 void StorageLog::NoteSnapshot(uint64_t index, uint64_t log_through) {
   snap_index_ = index;
   snap_size_ = snap_size_pending_;
+  install_index_ = 0;
+  install_meta_.clear();
   if (last_ <= log_through) last_ = index;
+  // What remains after `log_through` is at most a cycle or two of entries;
+  // the byte count starts over from there.
+  log_bytes_ = 0;
 }
 
 Status StorageLog::Range(uint64_t* first, uint64_t* last) {
@@ -276,15 +317,29 @@ Status StorageLog::SnapshotRead(uint64_t index, uint64_t offset,
   }
   data->clear();
   uint64_t end = std::min(snap_size_, offset + max_bytes);
-  for (uint64_t piece = offset / kPiece * kPiece; piece < end;
-       piece += kPiece) {
-    std::string v;
-    SB_RETURN_IF_ERROR(storage_->Get(ks_.snapshot, SnapKey('s', piece), &v));
-    uint64_t from = std::max(offset, piece) - piece;
+  // Pieces have any size: start from the last piece beginning at or before
+  // `offset` and copy forward.
+  IterOptions o;
+  o.lower_bound = PieceKey(index, 0);
+  o.upper_bound = SnapKey('s', index + 1);
+  auto it = storage_->NewIterator(ks_.snapshot, o);
+  if (!it.ok()) return it.status();
+  it->SeekForPrev(PieceKey(index, offset));
+  if (!it->Valid() && offset < end) it->SeekToFirst();
+  uint64_t pos = offset;
+  for (; it->Valid() && pos < end; it->Next()) {
+    if (it->key().size() != 25) return Status::Corruption("bad piece key");
+    uint64_t piece = GetBE(it->key().substr(17));
+    std::string_view v = it->value();
+    if (piece > pos) return Status::Corruption("snapshot has a gap");
+    if (piece + v.size() <= pos) continue;
+    uint64_t from = pos - piece;
     uint64_t to = std::min<uint64_t>(end - piece, v.size());
-    if (from > to) return Status::Corruption("snapshot piece too short");
-    data->append(v, from, to - from);
+    data->append(v.substr(from, to - from));
+    pos = piece + to;
   }
+  SB_RETURN_IF_ERROR(it->status());
+  if (pos < end) return Status::Corruption("snapshot piece missing");
   *done = offset + data->size() >= snap_size_;
   return Status::OK();
 }

@@ -13,10 +13,17 @@
 //                       group | 'a'                   -> applied index (8B)
 //                       group | 'm'                   -> snapshot index (8B)
 //                                                        | snapshot meta
-//   consensus.snapshot  group | 's' | offset (8B BE)  -> current snapshot,
-//                                                        in pieces
+//                       group | 'r'                   -> install in progress:
+//                                                        index (8B) | meta
+//   consensus.snapshot  group | 's' | index (8B BE)
+//                             | offset (8B BE)        -> snapshot at index,
+//                                                        in pieces of any size
 //                       group | 'i' | offset (8B BE)  -> chunks received so
 //                                                        far (incoming)
+//
+// Pieces of a snapshot are written in their own batches before the batch
+// that makes them current ('m'); that batch deletes every other index's
+// pieces, so pieces left by a crash in the middle go with the next one.
 //
 // The cached index range reflects what is written: the driver calls the
 // Note* methods only after the batch holding the matching writes was
@@ -24,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,15 +65,27 @@ class StorageLog : public ConsensusLog {
   Status AddApplied(uint64_t index, WriteBatch* b);
   // Stores a chunk of an incoming snapshot.
   Status AddChunk(const SnapshotChunkView& chunk, WriteBatch* b);
-  // Reads the incoming chunks already stored and appends `last` (the final
-  // chunk, not yet written): the whole received snapshot.
-  StatusOr<std::string> AssembleIncoming(const SnapshotChunkView& last);
-  // Makes `data` the current snapshot at `index` with `meta`, deletes the
-  // log through `log_through` (everything for an installed snapshot) and the
-  // incoming chunks.
-  Status AddSnapshot(uint64_t index, std::string_view meta,
-                     std::string_view data, uint64_t log_through,
-                     WriteBatch* b);
+  // Calls fn(offset, data, last) for each stored incoming chunk, in order;
+  // Corruption on a gap.
+  Status ForEachIncoming(
+      const std::function<Status(uint64_t offset, std::string_view data,
+                                 bool last)>& fn);
+  // Marks (or clears, with index 0) an install of the incoming snapshot in
+  // progress.
+  Status AddInstallMarker(uint64_t index, std::string_view meta, WriteBatch* b);
+  // The install in progress, if any (read by Load): index 0 if none.
+  uint64_t install_index() const { return install_index_; }
+  const std::string& install_meta() const { return install_meta_; }
+  // One piece of the snapshot at `index`, starting at `offset`.
+  Status AddSnapshotPiece(uint64_t index, uint64_t offset,
+                          std::string_view data, WriteBatch* b);
+  // Makes the pieces at `index` (`size` bytes in all) the current snapshot
+  // with `meta`; deletes every other snapshot's pieces, the incoming
+  // chunks, the install marker, and the log through `log_through`.
+  Status AddSnapshotCommit(uint64_t index, std::string_view meta, uint64_t size,
+                           uint64_t log_through, WriteBatch* b);
+  // Approximate bytes of the stored log.
+  uint64_t log_bytes() const { return log_bytes_; }
 
   // --- Cache updates after a successful write. ---
   void NoteEntries(const std::vector<EntryView>& entries);
@@ -85,6 +105,7 @@ class StorageLog : public ConsensusLog {
   std::string LogKey(uint64_t index) const;
   std::string StateKey(char tag) const;
   std::string SnapKey(char kind, uint64_t offset) const;
+  std::string PieceKey(uint64_t index, uint64_t offset) const;
 
   Storage* storage_;
   ConsensusKeyspaces ks_;
@@ -94,6 +115,9 @@ class StorageLog : public ConsensusLog {
   uint64_t snap_size_ = 0;
   uint64_t snap_size_pending_ = 0;  // size written by AddSnapshot
   uint64_t applied_ = 0;
+  uint64_t log_bytes_ = 0;
+  uint64_t install_index_ = 0;
+  std::string install_meta_;
   std::string hard_state_;
 };
 

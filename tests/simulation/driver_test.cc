@@ -21,15 +21,22 @@ namespace sb {
 namespace {
 
 // A key-value state machine kept in storage keyspace "sm.<group>":
-// entries "key=value" set a key.
+// entries "key=value" set a key. Its applied index is kept in
+// "smmeta.<group>", written in the same batch. Snapshots are "key=value\n"
+// lines, streamed from a storage snapshot and restored from chunks cut
+// anywhere.
 class KvMachine : public GroupStateMachine {
  public:
   KvMachine(Storage* storage, uint64_t group) : storage_(storage) {
     auto ks = storage->Keyspace("sm." + std::to_string(group));
     EXPECT_TRUE(ks.ok());
     ks_ = ks.ok() ? *ks : 0;
+    auto meta = storage->Keyspace("smmeta." + std::to_string(group));
+    EXPECT_TRUE(meta.ok());
+    meta_ = meta.ok() ? *meta : 0;
   }
   Status Apply(const EntryView& e, WriteBatch* batch) override {
+    SB_RETURN_IF_ERROR(batch->Put(meta_, "applied", std::to_string(e.index)));
     if (e.type != EntryType::kNormal) return Status::OK();
     size_t eq = e.data.find('=');
     if (eq == std::string_view::npos) {
@@ -37,31 +44,77 @@ class KvMachine : public GroupStateMachine {
     }
     return batch->Put(ks_, e.data.substr(0, eq), e.data.substr(eq + 1));
   }
-  StatusOr<std::string> Snapshot() override {
-    auto it = storage_->NewIterator(ks_);
-    if (!it.ok()) return it.status();
-    std::string out;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      out.append(it->key()).push_back('=');
-      out.append(it->value()).push_back('\n');
+
+  class Reader : public StateReader {
+   public:
+    Reader(uint64_t index, sb::Snapshot snap, Iterator it)
+        : index_(index), snap_(std::move(snap)), it_(std::move(it)) {
+      it_.SeekToFirst();
     }
-    return out;
+    uint64_t index() const override { return index_; }
+    StatusOr<std::string> Next(size_t max_bytes, bool* done) override {
+      std::string out;
+      for (; it_.Valid(); it_.Next()) {
+        size_t n = it_.key().size() + it_.value().size() + 2;
+        if (!out.empty() && out.size() + n > max_bytes) break;
+        out.append(it_.key()).push_back('=');
+        out.append(it_.value()).push_back('\n');
+      }
+      SB_RETURN_IF_ERROR(it_.status());
+      *done = !it_.Valid();
+      return out;
+    }
+
+   private:
+    uint64_t index_;
+    sb::Snapshot snap_;
+    Iterator it_;
+  };
+
+  StatusOr<std::unique_ptr<StateReader>> OpenSnapshot() override {
+    auto snap = storage_->NewSnapshot();
+    if (!snap.ok()) return snap.status();
+    std::string v;
+    Status s = storage_->Get(meta_, "applied", &v, &*snap);
+    if (!s.ok() && !s.IsNotFound()) return s;
+    uint64_t index = s.ok() ? std::stoull(v) : 0;
+    IterOptions io;
+    io.snapshot = &*snap;
+    auto it = storage_->NewIterator(ks_, io);
+    if (!it.ok()) return it.status();
+    return std::unique_ptr<StateReader>(
+        new Reader(index, std::move(snap.value()), std::move(it.value())));
   }
-  Status Restore(uint64_t, std::string_view data, WriteBatch* b) override {
-    SB_RETURN_IF_ERROR(
-        b->DeleteRange(ks_, std::string(1, '\0'), std::string(64, '\xff')));
-    while (!data.empty()) {
-      size_t nl = data.find('\n');
-      std::string_view line = data.substr(0, nl);
+
+  Status RestoreChunk(uint64_t index, bool first, bool last,
+                      std::string_view chunk, WriteBatch* b) override {
+    ++restore_chunks_;
+    if (first) {
+      carry_.clear();
+      SB_RETURN_IF_ERROR(
+          b->DeleteRange(ks_, std::string(1, '\0'), std::string(64, '\xff')));
+    }
+    std::string data = carry_ + std::string(chunk);
+    std::string_view rest = data;
+    while (!rest.empty()) {
+      size_t nl = rest.find('\n');
+      if (nl == std::string_view::npos) break;  // cut inside a line
+      std::string_view line = rest.substr(0, nl);
       size_t eq = line.find('=');
-      if (nl == std::string_view::npos || eq == std::string_view::npos) {
+      if (eq == std::string_view::npos) {
         return Status::Corruption("bad snapshot line");
       }
       SB_RETURN_IF_ERROR(b->Put(ks_, line.substr(0, eq), line.substr(eq + 1)));
-      data.remove_prefix(nl + 1);
+      rest.remove_prefix(nl + 1);
+    }
+    carry_.assign(rest);
+    if (last) {
+      if (!carry_.empty()) return Status::Corruption("snapshot ends mid-line");
+      SB_RETURN_IF_ERROR(b->Put(meta_, "applied", std::to_string(index)));
     }
     return Status::OK();
   }
+  int restore_chunks() const { return restore_chunks_; }
   std::string Get(const std::string& key) const {
     std::string v;
     return storage_->Get(ks_, key, &v).ok() ? v : std::string();
@@ -70,6 +123,9 @@ class KvMachine : public GroupStateMachine {
  private:
   Storage* storage_;
   uint32_t ks_ = 0;
+  uint32_t meta_ = 0;
+  std::string carry_;
+  int restore_chunks_ = 0;
 };
 
 struct Msg {
@@ -130,7 +186,8 @@ class DriverTest
       o.group_id = g;
       o.seed = g * 100 + id + restarts_;
       o.bootstrap_voters = voters;
-      o.snapshot_every = 5;
+      o.snapshot_every = snapshot_every_;
+      o.snapshot_bytes = snapshot_bytes_;
       o.config = {{"max_batch_bytes", "64", SB_CONFIG_INTEGER}};
       if (plugin() == "solo") o.config.clear();
       Status s = n->driver->AddGroup(o, n->sms[g].get());
@@ -208,6 +265,8 @@ class DriverTest
   std::deque<Msg> net_;
   std::set<uint64_t> cut_;
   int restarts_ = 0;
+  uint64_t snapshot_every_ = 5;
+  uint64_t snapshot_bytes_ = 0;
 };
 
 TEST_P(DriverTest, ReplicatesSeveralGroups) {
@@ -251,6 +310,116 @@ TEST_P(DriverTest, LaggingNodeCatchesUpThroughStoredSnapshot) {
   // And it restarts cleanly from the installed snapshot.
   Restart(static_cast<int>(lag));
   ASSERT_TRUE(Put(10, "final", "2", 3));
+}
+
+// A state larger than the plugin's chunk size (max_batch_bytes = 64) is
+// installed chunk by chunk, each restored into its own batch.
+TEST_P(DriverTest, LaggingNodeInstallsAManyChunkSnapshot) {
+  if (nodes() < 3) GTEST_SKIP() << "needs followers";
+  ASSERT_TRUE(Put(10, "k0", "v", nodes()));
+  uint64_t lag = Leader(10) % 3 + 1;
+  cut_.insert(lag);
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(
+        Put(10, "key" + std::to_string(i), std::string(20, 'a' + i % 26), 2));
+  }
+  cut_.clear();
+  ASSERT_TRUE(Put(10, "final", "1", 3));
+  Node* n = nodes_[lag - 1].get();
+  EXPECT_GT(n->sms[10]->restore_chunks(), 5);
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(n->sms[10]->Get("key" + std::to_string(i)),
+              std::string(20, 'a' + i % 26));
+  }
+}
+
+// A crash in the middle of an install (chunks stored, install marker set,
+// the state machine half restored) is resumed when the group is added
+// again: the state is the snapshot's, the marker is gone, and the node
+// rejoins.
+TEST_P(DriverTest, InterruptedInstallResumesOnRestart) {
+  if (nodes() < 3) GTEST_SKIP() << "needs followers";
+  ASSERT_TRUE(Put(10, "k0", "v", nodes()));
+  uint64_t lead = Leader(10);
+  uint64_t lag = lead % 3 + 1;
+  cut_.insert(lag);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(Put(10, "k" + std::to_string(i), std::to_string(i), 2));
+  }
+  // The leader's current snapshot, as the plugin would have sent it.
+  auto ks = ConsensusKeyspaces::Open(nodes_[lead - 1]->storage.get());
+  ASSERT_TRUE(ks.ok());
+  StorageLog src(nodes_[lead - 1]->storage.get(), *ks, 10);
+  ASSERT_TRUE(src.Load().ok());
+  uint64_t index = 0;
+  std::string meta, data;
+  ASSERT_TRUE(src.SnapshotMeta(&index, &meta).ok());
+  bool done = false;
+  ASSERT_TRUE(src.SnapshotRead(index, 0, 1 << 20, &data, &done).ok());
+  ASSERT_TRUE(done);
+  ASSERT_FALSE(data.empty());
+
+  // The lagging node "crashes" after storing every chunk (7 bytes each, so
+  // lines are cut), the marker, and a first restored chunk.
+  Node* n = nodes_[lag - 1].get();
+  n->driver.reset();
+  StorageLog dst(n->storage.get(), *ks, 10);
+  ASSERT_TRUE(dst.Load().ok());
+  auto b = n->storage->NewBatch();
+  ASSERT_TRUE(b.ok());
+  for (size_t off = 0; off < data.size(); off += 7) {
+    std::string_view piece = std::string_view(data).substr(off, 7);
+    SnapshotChunkView c{off + 7 >= data.size(), index, off, meta, piece};
+    ASSERT_TRUE(dst.AddChunk(c, &*b).ok());
+  }
+  ASSERT_TRUE(dst.AddInstallMarker(index, meta, &*b).ok());
+  ASSERT_TRUE(n->sms[10]
+                  ->RestoreChunk(index, true, false, data.substr(0, 7), &*b)
+                  .ok());
+  ASSERT_TRUE(n->storage->Write(*b).ok());
+
+  StartDriver(n);
+  // Resumed before the group ran: the state is exactly the snapshot's.
+  for (std::string_view rest = data; !rest.empty();) {
+    size_t nl = rest.find('\n');
+    ASSERT_NE(nl, std::string_view::npos);
+    std::string_view line = rest.substr(0, nl);
+    size_t eq = line.find('=');
+    EXPECT_EQ(n->sms[10]->Get(std::string(line.substr(0, eq))),
+              line.substr(eq + 1));
+    rest.remove_prefix(nl + 1);
+  }
+  StorageLog check(n->storage.get(), *ks, 10);
+  ASSERT_TRUE(check.Load().ok());
+  EXPECT_EQ(check.install_index(), 0u);
+  EXPECT_EQ(check.snapshot_index(), index);
+  EXPECT_EQ(check.applied(), index);
+  cut_.clear();
+  ASSERT_TRUE(Put(10, "final", "1", 3));
+  EXPECT_EQ(n->sms[10]->Get("k19"), "19");
+}
+
+// [compaction] log_bytes: with no entry threshold, the log is compacted
+// once it holds that many bytes of entries, and not before.
+TEST_P(DriverTest, CompactsByLogBytes) {
+  snapshot_every_ = 0;
+  snapshot_bytes_ = 400;
+  for (int i = 1; i <= nodes(); ++i) Restart(i);
+  ASSERT_TRUE(Put(10, "a", "1", nodes()));
+  for (auto& n : nodes_) {
+    EXPECT_EQ(n->driver->group(10)->GetStatus().first_index, 1u);
+  }
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(Put(10, "k" + std::to_string(i), std::string(40, 'x'),
+                    nodes()));
+  }
+  for (auto& n : nodes_) {
+    EXPECT_GT(n->driver->group(10)->GetStatus().first_index, 1u);
+  }
+  // Group 20 got nothing past its bootstrap entries: never compacted.
+  for (auto& n : nodes_) {
+    EXPECT_EQ(n->driver->group(20)->GetStatus().first_index, 1u);
+  }
 }
 
 TEST_P(DriverTest, UnknownGroupIsRefused) {

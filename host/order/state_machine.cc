@@ -1,0 +1,446 @@
+// host/order/state_machine.cc — see state_machine.h. Snapshot streaming is
+// in snapshot_source.cc.
+#include "host/order/state_machine.h"
+
+#include <algorithm>
+
+#include "host/order/codec.h"
+
+namespace sb::order {
+
+struct OrderStateMachine::Session {
+  uint64_t sequence = 0;
+  uint64_t last_seen_ms = 0;
+  CommandResult result;
+};
+
+namespace {
+
+std::string ShardPrefix(uint16_t shard) {
+  std::string k;
+  PutU16(&k, shard);
+  return k;
+}
+
+std::string DataKey(uint16_t shard, std::string_view key) {
+  std::string k = ShardPrefix(shard);
+  k.append(key);
+  return k;
+}
+
+std::string SessionKey(uint16_t shard, uint64_t client) {
+  std::string k = ShardPrefix(shard);
+  PutU64(&k, client);
+  return k;
+}
+
+std::string LruKey(uint16_t shard, uint64_t last_seen, uint64_t client) {
+  std::string k = ShardPrefix(shard);
+  PutU64(&k, last_seen);
+  PutU64(&k, client);
+  return k;
+}
+
+const std::string kAppliedKey = "a";
+
+std::string CountKey(uint16_t shard) { return "n" + ShardPrefix(shard); }
+
+std::string U64Value(uint64_t v) {
+  std::string s;
+  PutU64(&s, v);
+  return s;
+}
+
+Status ParseU64(std::string_view v, uint64_t* out) {
+  if (v.size() != 8) return Status::Corruption("stored counter not 8 bytes");
+  *out = GetU64(v);
+  return Status::OK();
+}
+
+}  // namespace
+
+OrderOptions OrderOptionsFor(const ClusterOptions& cluster, uint64_t group_id,
+                             std::vector<uint16_t> owned) {
+  OrderOptions o;
+  o.group_id = group_id;
+  o.shards = cluster.shards;
+  o.owned = std::move(owned);
+  o.session_expiry_ms = cluster.session_expiry_ms;
+  o.max_sessions_per_shard = cluster.max_sessions_per_shard;
+  return o;
+}
+
+void SetCompaction(const CompactionOptions& compaction, GroupOptions* group) {
+  group->snapshot_every = compaction.log_entries;
+  group->snapshot_bytes = compaction.log_bytes;
+}
+
+OrderStateMachine::OrderStateMachine(Storage* storage, OrderOptions options)
+    : storage_(storage), opts_(std::move(options)) {}
+
+StatusOr<std::unique_ptr<OrderStateMachine>> OrderStateMachine::Open(
+    Storage* storage, const OrderOptions& options) {
+  if (storage == nullptr || options.group_id == 0) {
+    return Status::InvalidArgument("order needs storage and a group id > 0");
+  }
+  if (options.shards == 0 || options.shards > 65536) {
+    return Status::InvalidArgument("shards must be 1..65536");
+  }
+  if (options.session_expiry_ms == 0 || options.max_sessions_per_shard == 0 ||
+      options.max_expirations_per_apply == 0) {
+    return Status::InvalidArgument(
+        "session expiry, max sessions and expirations per apply must be > 0");
+  }
+  std::unique_ptr<OrderStateMachine> sm(
+      new OrderStateMachine(storage, options));
+  sm->owned_.assign(options.shards, false);
+  for (uint16_t s : options.owned) {
+    if (s >= options.shards) {
+      return Status::InvalidArgument("owned shard " + std::to_string(s) +
+                                     " is not below shards");
+    }
+    sm->owned_[s] = true;
+  }
+  const std::string base = "order." + std::to_string(options.group_id) + ".";
+  const char* names[kTables] = {"data", "sessions", "lru", "meta"};
+  for (size_t t = 0; t < kTables; ++t) {
+    auto id = storage->Keyspace(base + names[t]);
+    if (!id.ok()) return id.status().Annotate("opening order keyspaces");
+    sm->ks_[t] = *id;
+  }
+  return sm;
+}
+
+std::vector<uint32_t> OrderStateMachine::keyspaces() const {
+  return {ks_[0], ks_[1], ks_[2], ks_[3]};
+}
+
+bool OrderStateMachine::Owns(uint16_t shard) const {
+  return shard < owned_.size() && owned_[shard];
+}
+
+// ---- Storage through the overlay ------------------------------------------
+
+Status OrderStateMachine::Read(Table t, std::string_view key,
+                               std::string* value) const {
+  auto it = overlay_[t].find(std::string(key));
+  if (it != overlay_[t].end()) {
+    if (!it->second.has_value()) return Status::NotFound("deleted");
+    *value = *it->second;
+    return Status::OK();
+  }
+  return storage_->Get(ks_[t], key, value);
+}
+
+Status OrderStateMachine::Write(Table t, std::string_view key,
+                                std::string_view value, WriteBatch* batch) {
+  SB_RETURN_IF_ERROR(batch->Put(ks_[t], key, value));
+  overlay_[t].insert_or_assign(std::string(key), std::string(value));
+  return Status::OK();
+}
+
+Status OrderStateMachine::Erase(Table t, std::string_view key,
+                                WriteBatch* batch) {
+  SB_RETURN_IF_ERROR(batch->Delete(ks_[t], key));
+  overlay_[t].insert_or_assign(std::string(key), std::nullopt);
+  return Status::OK();
+}
+
+Status OrderStateMachine::First(Table t, std::string_view prefix,
+                                std::string* key,
+                                const std::string* after) const {
+  // The smallest key to consider: the prefix, or just past `after`.
+  std::string from(prefix);
+  if (after != nullptr) {
+    from = *after;
+    from.push_back('\0');
+  }
+  // Candidate from storage: the first stored key not deleted in the overlay.
+  std::optional<std::string> stored;
+  auto it = storage_->NewPrefixIterator(ks_[t], prefix);
+  if (!it.ok()) return it.status();
+  for (it->Seek(from); it->Valid(); it->Next()) {
+    auto o = overlay_[t].find(std::string(it->key()));
+    if (o == overlay_[t].end() || o->second.has_value()) {
+      stored = std::string(it->key());
+      break;
+    }
+  }
+  SB_RETURN_IF_ERROR(it->status());
+  // Candidate from the overlay: the first key written (not deleted).
+  std::optional<std::string> pending;
+  for (auto o = overlay_[t].lower_bound(from);
+       o != overlay_[t].end() && o->first.starts_with(prefix); ++o) {
+    if (o->second.has_value()) {
+      pending = o->first;
+      break;
+    }
+  }
+  if (!stored && !pending) return Status::NotFound("no key with prefix");
+  if (stored && pending) {
+    *key = std::min(*stored, *pending);
+  } else {
+    *key = stored ? *stored : *pending;
+  }
+  return Status::OK();
+}
+
+StatusOr<uint64_t> OrderStateMachine::StoredAppliedIndex() const {
+  std::string v;
+  Status s = storage_->Get(ks_[kMeta], kAppliedKey, &v);
+  if (s.IsNotFound()) return uint64_t{0};
+  SB_RETURN_IF_ERROR(s);
+  uint64_t index = 0;
+  SB_RETURN_IF_ERROR(ParseU64(v, &index));
+  return index;
+}
+
+void OrderStateMachine::ForgetOverlayIfWritten(uint64_t index) {
+  if (overlay_index_ == 0) return;
+  // The overlay belongs to a batch that was written (our stored applied
+  // index reached it) or that was never written (the driver re-applies an
+  // index at or below it): either way storage is the truth again.
+  auto stored = StoredAppliedIndex();
+  if (!stored.ok() || *stored >= overlay_index_ || index <= overlay_index_) {
+    for (auto& o : overlay_) o.clear();
+    overlay_index_ = 0;
+  }
+}
+
+Status OrderStateMachine::SetApplied(uint64_t index, WriteBatch* batch) {
+  SB_RETURN_IF_ERROR(batch->Put(ks_[kMeta], kAppliedKey, U64Value(index)));
+  overlay_index_ = index;
+  return Status::OK();
+}
+
+Status OrderStateMachine::PublishApplied() {
+  auto stored = StoredAppliedIndex();
+  if (!stored.ok()) return stored.status();
+  results_.ReleaseThrough(*stored);
+  return Status::OK();
+}
+
+// ---- Apply ----------------------------------------------------------------
+
+Status OrderStateMachine::Apply(const EntryView& entry, WriteBatch* batch) {
+  ForgetOverlayIfWritten(entry.index);
+  if (entry.type != EntryType::kNormal) return SetApplied(entry.index, batch);
+  const uint64_t digest = CommandDigest(entry.data);
+  auto cmd = DecodeCommand(entry.data);
+  if (!cmd.ok()) {
+    // Every replica holds the same bytes, so every replica skips the entry
+    // the same way; the proposer hears why. Never stop applying on it.
+    results_.Record(entry.index, digest, cmd.status());
+    return SetApplied(entry.index, batch);
+  }
+  auto result = Execute(*cmd, entry.index, batch);
+  if (!result.ok()) return result.status();  // storage failed: stop here
+  results_.Record(entry.index, digest, *result);
+  return SetApplied(entry.index, batch);
+}
+
+StatusOr<CommandResult> OrderStateMachine::Execute(const Command& c,
+                                                   uint64_t index,
+                                                   WriteBatch* batch) {
+  CommandResult r;
+  r.index = index;
+  // A shard this order does not own: a no-op every replica agrees on.
+  if (!Owns(c.shard)) {
+    r.code = ResultCode::kWrongGroup;
+    return r;
+  }
+  // Sessions of this shard whose window passed (by the herald's clock as
+  // carried in the log) go first, so the session check below sees the same
+  // table on every replica.
+  SB_RETURN_IF_ERROR(ExpireSessions(c.shard, c.timestamp_ms, batch));
+
+  std::optional<Session> session;
+  if (c.client_id != 0) {
+    std::string v;
+    Status s = Read(kSessions, SessionKey(c.shard, c.client_id), &v);
+    if (s.ok()) {
+      ByteReader rd(v);
+      Session sess;
+      if (!rd.ReadU64(&sess.sequence) || !rd.ReadU64(&sess.last_seen_ms)) {
+        return Status::Corruption("stored session truncated");
+      }
+      auto stored = DecodeResult(v.substr(16));
+      if (!stored.ok()) return stored.status();
+      sess.result = std::move(stored.value());
+      session = std::move(sess);
+    } else if (!s.IsNotFound()) {
+      return s;
+    }
+    if (session && c.sequence == session->sequence) {
+      // A retry: answer the first outcome; the session is active again.
+      CommandResult dup = session->result;
+      SB_RETURN_IF_ERROR(StoreSession(c, &*session, dup, batch));
+      dup.duplicate = true;
+      return dup;
+    }
+    if (session && c.sequence < session->sequence) {
+      r.code = ResultCode::kStaleSequence;
+      return r;
+    }
+    // No session in this shard: the client's first write here (sequences
+    // are numbered per client, across shards), or its session expired. It
+    // applies and opens a session: a retry is safe only within the window.
+  }
+
+  const std::string dkey = DataKey(c.shard, c.key);
+  std::string current;
+  Status s = Read(kData, dkey, &current);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  const bool exists = s.ok();
+  switch (c.kind) {
+    case CommandKind::kPut:
+      SB_RETURN_IF_ERROR(Write(kData, dkey, c.value, batch));
+      break;
+    case CommandKind::kAppend: {
+      uint64_t size = (exists ? current.size() : 0) + c.value.size();
+      if ((c.value_limit != 0 && size > c.value_limit) ||
+          size > kMaxCommandValueBytes) {
+        r.code = ResultCode::kTooLarge;
+        r.new_size = size;
+        break;
+      }
+      current.append(c.value);
+      SB_RETURN_IF_ERROR(Write(kData, dkey, current, batch));
+      r.new_size = size;
+      break;
+    }
+    case CommandKind::kDelete:
+      r.existed = exists;
+      if (exists) SB_RETURN_IF_ERROR(Erase(kData, dkey, batch));
+      break;
+    case CommandKind::kCompareAndSet: {
+      r.has_current = exists;
+      if (exists) r.current = current;
+      bool match = c.has_expected ? (exists && current == c.expected) : !exists;
+      r.cas_succeeded = match;
+      r.existed = exists;
+      if (match) {
+        if (c.has_value) {
+          SB_RETURN_IF_ERROR(Write(kData, dkey, c.value, batch));
+        } else if (exists) {
+          SB_RETURN_IF_ERROR(Erase(kData, dkey, batch));
+        }
+      }
+      break;
+    }
+    default:
+      return Status::Internal("unexpected command kind");
+  }
+  if (c.client_id != 0) {
+    SB_RETURN_IF_ERROR(
+        StoreSession(c, session ? &*session : nullptr, r, batch));
+  }
+  return r;
+}
+
+// ---- Sessions -------------------------------------------------------------
+
+Status OrderStateMachine::RemoveSession(uint16_t shard, uint64_t client,
+                                        uint64_t last_seen, WriteBatch* batch) {
+  SB_RETURN_IF_ERROR(Erase(kSessions, SessionKey(shard, client), batch));
+  SB_RETURN_IF_ERROR(Erase(kLru, LruKey(shard, last_seen, client), batch));
+  uint64_t count = 0;
+  return AddToSessionCount(shard, -1, &count, batch);
+}
+
+Status OrderStateMachine::AddToSessionCount(uint16_t shard, int64_t delta,
+                                            uint64_t* count,
+                                            WriteBatch* batch) {
+  std::string v;
+  uint64_t n = 0;
+  Status s = Read(kMeta, CountKey(shard), &v);
+  if (s.ok()) {
+    SB_RETURN_IF_ERROR(ParseU64(v, &n));
+  } else if (!s.IsNotFound()) {
+    return s;
+  }
+  if (delta < 0 && n < static_cast<uint64_t>(-delta)) {
+    return Status::Corruption("session count of shard " +
+                              std::to_string(shard) + " below zero");
+  }
+  n += delta;
+  *count = n;
+  if (n == 0) return Erase(kMeta, CountKey(shard), batch);
+  return Write(kMeta, CountKey(shard), U64Value(n), batch);
+}
+
+Status OrderStateMachine::ExpireSessions(uint16_t shard, uint64_t now_ms,
+                                         WriteBatch* batch) {
+  const std::string prefix = ShardPrefix(shard);
+  for (uint32_t i = 0; i < opts_.max_expirations_per_apply; ++i) {
+    std::string key;
+    Status s = First(kLru, prefix, &key);
+    if (s.IsNotFound()) return Status::OK();
+    SB_RETURN_IF_ERROR(s);
+    if (key.size() != 18) return Status::Corruption("bad session index key");
+    uint64_t last_seen = GetU64(std::string_view(key).substr(2));
+    uint64_t client = GetU64(std::string_view(key).substr(10));
+    // Expired once the herald's clock is past last-seen + window.
+    if (now_ms <= last_seen || now_ms - last_seen <= opts_.session_expiry_ms) {
+      return Status::OK();
+    }
+    SB_RETURN_IF_ERROR(RemoveSession(shard, client, last_seen, batch));
+  }
+  return Status::OK();
+}
+
+Status OrderStateMachine::StoreSession(const Command& c, const Session* old,
+                                       const CommandResult& r,
+                                       WriteBatch* batch) {
+  // Herald clocks may step back across a leadership change; last-seen
+  // never does.
+  uint64_t seen = c.timestamp_ms;
+  if (old != nullptr) {
+    seen = std::max(seen, old->last_seen_ms);
+    SB_RETURN_IF_ERROR(
+        Erase(kLru, LruKey(c.shard, old->last_seen_ms, c.client_id), batch));
+  }
+  std::string v;
+  PutU64(&v, c.sequence);
+  PutU64(&v, seen);
+  CommandResult stored = r;
+  stored.duplicate = false;
+  EncodeResult(stored, &v);
+  SB_RETURN_IF_ERROR(
+      Write(kSessions, SessionKey(c.shard, c.client_id), v, batch));
+  SB_RETURN_IF_ERROR(
+      Write(kLru, LruKey(c.shard, seen, c.client_id), "", batch));
+  if (old != nullptr) return Status::OK();
+  uint64_t count = 0;
+  SB_RETURN_IF_ERROR(AddToSessionCount(c.shard, 1, &count, batch));
+  // Bound the table: evict the least recently seen sessions of the shard
+  // (never the one just written).
+  const std::string prefix = ShardPrefix(c.shard);
+  while (count > opts_.max_sessions_per_shard) {
+    std::string key;
+    SB_RETURN_IF_ERROR(First(kLru, prefix, &key));
+    if (key.size() != 18) return Status::Corruption("bad session index key");
+    uint64_t client = GetU64(std::string_view(key).substr(10));
+    if (client == c.client_id) {
+      // The new session sorts first (same time, smaller client id, or a
+      // herald clock that stepped back): it stays; evict the next one.
+      std::string self = key;
+      SB_RETURN_IF_ERROR(First(kLru, prefix, &key, &self));
+      if (key.size() != 18) return Status::Corruption("bad session index key");
+      client = GetU64(std::string_view(key).substr(10));
+    }
+    uint64_t last_seen = GetU64(std::string_view(key).substr(2));
+    SB_RETURN_IF_ERROR(RemoveSession(c.shard, client, last_seen, batch));
+    --count;
+  }
+  return Status::OK();
+}
+
+// ---- Reads ------------------------------------------------------------------
+
+Status OrderStateMachine::Get(uint16_t shard, std::string_view key,
+                              std::string* value) const {
+  return storage_->Get(ks_[kData], DataKey(shard, key), value);
+}
+
+}  // namespace sb::order

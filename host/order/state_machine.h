@@ -1,0 +1,208 @@
+// host/order/state_machine.h — an order's replicated state: the shards it
+// owns and their client sessions, kept in the node's storage plugin.
+//
+// OrderStateMachine is the GroupStateMachine (host/consensus/driver.h) of an
+// order. The driver feeds it committed entries; each is a Command
+// (command.h) whose writes go into the driver's batch, committed together
+// with the applied index. Nothing of the data set lives on the heap: every
+// read goes to storage (through a small overlay of this cycle's not yet
+// written writes, see below), so data sets larger than memory work.
+//
+// Storage layout (one set of keyspaces per order, <g> = group id in
+// decimal; shard = 2 bytes big-endian, client = 8 bytes big-endian):
+//
+//   order.<g>.data      shard | user key            -> value
+//   order.<g>.sessions  shard | client              -> last sequence (8B) |
+//                                                      last seen ms (8B) |
+//                                                      its result (command.h)
+//   order.<g>.lru       shard | last seen ms (8B) | client -> empty
+//                       (the sessions of a shard, oldest first)
+//   order.<g>.meta      'a'                          -> applied index (8B)
+//                       'n' | shard                  -> sessions in shard (8B)
+//
+// Because every key starts with its shard, one shard's data and sessions
+// are each one key range: they travel together (migration) and a snapshot
+// is a scan of four keyspaces.
+//
+// Sessions (docs/orders.md has the rules): a write with client id C and
+// sequence S is applied at most once. The session remembers C's last S and
+// its result. S equal to the stored one answers the stored result; lower is
+// kStaleSequence; with no session in the shard the write applies and opens
+// one (sessions are per shard; sequences per client). A session
+// expires when a command of its shard carries a herald timestamp past its
+// last-seen time + session_expiry_ms, and a shard holds at most
+// max_sessions_per_shard sessions (the least recently seen is evicted).
+// Both happen at apply time from log contents only, so every replica keeps
+// the same sessions.
+//
+// Batch overlay: the driver applies a cycle's entries into one batch and
+// writes it afterwards, so a later entry of the same cycle must see the
+// earlier ones' writes. The state machine keeps those writes in a small
+// overlay (bounded by one cycle's entries), and forgets it once its own
+// stored applied index shows the batch was written.
+//
+// Thread safety: Apply, Snapshot*, Restore* and PublishApplied run on the
+// driver's thread. Get, Owns and results() may be called from any thread
+// (Get reads storage directly: it sees written batches only).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "host/config/config.h"
+#include "host/consensus/driver.h"
+#include "host/order/apply_results.h"
+#include "host/order/command.h"
+#include "host/plugin/storage.h"
+
+namespace sb::order {
+
+struct OrderOptions {
+  uint64_t group_id = 0;
+  uint32_t shards = 64;                  // [cluster] shards, 1..65536
+  std::vector<uint16_t> owned;           // shards this order serves (static)
+  uint64_t session_expiry_ms = 600'000;  // [cluster] session_expiry_ms
+  uint64_t max_sessions_per_shard = 100'000;
+  // Expired sessions removed per applied command, at most (bounds the work
+  // of one apply; expiry catches up over later commands).
+  uint32_t max_expirations_per_apply = 16;
+};
+
+// The options of order `group_id` owning `owned`, from the node's
+// [cluster] section (shards, session_expiry_ms, max_sessions_per_shard).
+OrderOptions OrderOptionsFor(const ClusterOptions& cluster, uint64_t group_id,
+                             std::vector<uint16_t> owned);
+
+// An order's consensus group compacts per [compaction]: log_entries into
+// snapshot_every, log_bytes into snapshot_bytes.
+void SetCompaction(const CompactionOptions& compaction, GroupOptions* group);
+
+class OrderStateMachine;
+
+// A streaming reader of an order's state at one point: a storage Snapshot
+// and iterators over the order's keyspaces. Each Next() returns one chunk
+// of at most max_bytes (a single record larger than max_bytes is sent
+// alone), so no whole-state blob is ever built. Chunks are cut at record
+// boundaries and must be restored in order.
+class SnapshotSource : public StateReader {
+ public:
+  ~SnapshotSource() override;
+  // The applied index the snapshot covers.
+  uint64_t index() const override { return index_; }
+  // The next chunk; *done is set with the last one.
+  StatusOr<std::string> Next(size_t max_bytes, bool* done) override;
+
+ private:
+  friend class OrderStateMachine;
+  SnapshotSource() = default;
+  const Storage* snap_storage_ = nullptr;
+  std::optional<Snapshot> snap_;
+  std::vector<uint32_t> keyspaces_;
+  size_t table_ = 0;
+  std::optional<Iterator> it_;
+  uint64_t index_ = 0;
+  uint64_t records_ = 0;
+  bool header_sent_ = false;
+  bool finished_ = false;
+};
+
+class OrderStateMachine : public GroupStateMachine {
+ public:
+  // Opens (creating) the order's keyspaces. `storage` must outlive it.
+  static StatusOr<std::unique_ptr<OrderStateMachine>> Open(
+      Storage* storage, const OrderOptions& options);
+
+  // --- GroupStateMachine. ---
+  Status Apply(const EntryView& entry, WriteBatch* batch) override;
+  // A SnapshotSource (streaming).
+  StatusOr<std::unique_ptr<StateReader>> OpenSnapshot() override;
+  // Restores one chunk (in order). Chunks may be cut anywhere, not only
+  // at record boundaries (at most one partial record is carried to the
+  // next chunk). The first chunk clears the order's keyspaces
+  // (delete-range) before its records; `last` finishes the restore (checks
+  // the record count, sets the applied index).
+  Status RestoreChunk(uint64_t index, bool first, bool last,
+                      std::string_view chunk, WriteBatch* batch) override;
+
+  // --- Streaming snapshots. ---
+  StatusOr<std::unique_ptr<SnapshotSource>> NewSnapshotSource();
+  // The whole stream in one string, and its restore in one call: for tests
+  // and tools on small states only (the driver streams).
+  StatusOr<std::string> Snapshot();
+  Status Restore(uint64_t index, std::string_view data, WriteBatch* batch);
+
+  // --- Reads (from written state; linearizable when the caller waited for
+  // a ReadIndex to be applied). NotFound if absent. ---
+  Status Get(uint16_t shard, std::string_view key, std::string* value) const;
+  bool Owns(uint16_t shard) const;
+  uint32_t shards() const { return opts_.shards; }
+  // The applied index as written to storage.
+  StatusOr<uint64_t> StoredAppliedIndex() const;
+
+  // After the driver wrote a cycle's batch: releases the results of every
+  // entry through the stored applied index to their watchers.
+  Status PublishApplied();
+  ApplyResults& results() { return results_; }
+  // Driver thread: read_index answers go to `fn` (the order's Herald).
+  void SetReadIndexHandler(std::function<void(std::string_view, uint64_t)> fn) {
+    read_index_handler_ = std::move(fn);
+  }
+  void OnReadIndex(std::string_view context, uint64_t index) override {
+    if (read_index_handler_) read_index_handler_(context, index);
+  }
+
+  // Keyspace ids, for tests and tools: data, sessions, lru, meta.
+  std::vector<uint32_t> keyspaces() const;
+
+ private:
+  enum Table : size_t { kData = 0, kSessions = 1, kLru = 2, kMeta = 3 };
+  static constexpr size_t kTables = 4;
+  struct Session;
+
+  OrderStateMachine(Storage* storage, OrderOptions options);
+
+  // Storage access through this cycle's overlay.
+  Status Read(Table t, std::string_view key, std::string* value) const;
+  Status Write(Table t, std::string_view key, std::string_view value,
+               WriteBatch* batch);
+  Status Erase(Table t, std::string_view key, WriteBatch* batch);
+  // The smallest live key starting with `prefix` (and greater than
+  // `after`, if given); NotFound if none.
+  Status First(Table t, std::string_view prefix, std::string* key,
+               const std::string* after = nullptr) const;
+  void ForgetOverlayIfWritten(uint64_t index);
+
+  StatusOr<CommandResult> Execute(const Command& c, uint64_t index,
+                                  WriteBatch* batch);
+  Status ExpireSessions(uint16_t shard, uint64_t now_ms, WriteBatch* batch);
+  Status RemoveSession(uint16_t shard, uint64_t client, uint64_t last_seen,
+                       WriteBatch* batch);
+  Status AddToSessionCount(uint16_t shard, int64_t delta, uint64_t* count,
+                           WriteBatch* batch);
+  Status StoreSession(const Command& c, const Session* old,
+                      const CommandResult& r, WriteBatch* batch);
+  Status SetApplied(uint64_t index, WriteBatch* batch);
+
+  Storage* storage_;
+  OrderOptions opts_;
+  std::vector<bool> owned_;
+  uint32_t ks_[kTables] = {};
+  std::map<std::string, std::optional<std::string>> overlay_[kTables];
+  uint64_t overlay_index_ = 0;  // newest index whose writes are in overlay_
+  // Restore in progress: records seen so far, a record cut by the chunk
+  // boundary, whether header and trailer were seen.
+  uint64_t restore_records_ = 0;
+  std::string restore_carry_;
+  bool restore_header_ = false;
+  bool restore_trailer_ = false;
+  ApplyResults results_;
+  std::function<void(std::string_view, uint64_t)> read_index_handler_;
+};
+
+}  // namespace sb::order

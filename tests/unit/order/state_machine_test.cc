@@ -1,0 +1,363 @@
+// The order state machine (host/order/state_machine.h) over storage-mem:
+// the semantics of every command, exactly-once sessions, expiry and bounds
+// (deterministic across replicas), wrong-group no-ops, corrupt entries, and
+// several entries of one batch seeing each other's writes.
+#include "host/order/state_machine.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "host/order/shard.h"
+#include "tests/unit/order/order_fixture.h"
+
+namespace sb::order {
+namespace {
+
+using testing::AllShards;
+using testing::ApplyBatch;
+using testing::ApplyOne;
+using testing::Dump;
+using testing::Encoded;
+using testing::MakeReplica;
+
+std::string GetOr(testing::Replica* r, uint16_t shard, const std::string& k,
+                  const std::string& absent = "<absent>") {
+  std::string v;
+  Status s = r->sm->Get(shard, k, &v);
+  if (s.IsNotFound()) return absent;
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return v;
+}
+
+TEST(OrderStateMachineTest, PutAppendDeleteSemantics) {
+  auto r = MakeReplica(AllShards());
+  ASSERT_TRUE(r);
+  CommandResult p = ApplyOne(r.get(), Command::Put(3, "k", "v1"));
+  EXPECT_EQ(p.code, ResultCode::kOk);
+  EXPECT_EQ(p.index, 1u);
+  EXPECT_EQ(GetOr(r.get(), 3, "k"), "v1");
+  // The same key in another shard is another entry.
+  EXPECT_EQ(GetOr(r.get(), 4, "k"), "<absent>");
+
+  CommandResult a = ApplyOne(r.get(), Command::Append(3, "k", "+x"));
+  EXPECT_EQ(a.new_size, 4u);
+  EXPECT_EQ(GetOr(r.get(), 3, "k"), "v1+x");
+  CommandResult a2 = ApplyOne(r.get(), Command::Append(3, "new", "abc"));
+  EXPECT_EQ(a2.new_size, 3u);
+  EXPECT_EQ(GetOr(r.get(), 3, "new"), "abc");
+  // Over the carried limit: refused, nothing written.
+  CommandResult big = ApplyOne(r.get(), Command::Append(3, "new", "defg", 6));
+  EXPECT_EQ(big.code, ResultCode::kTooLarge);
+  EXPECT_EQ(GetOr(r.get(), 3, "new"), "abc");
+
+  CommandResult d = ApplyOne(r.get(), Command::Delete(3, "k"));
+  EXPECT_TRUE(d.existed);
+  EXPECT_EQ(GetOr(r.get(), 3, "k"), "<absent>");
+  CommandResult d2 = ApplyOne(r.get(), Command::Delete(3, "k"));
+  EXPECT_EQ(d2.code, ResultCode::kOk);
+  EXPECT_FALSE(d2.existed);
+}
+
+TEST(OrderStateMachineTest, CompareAndSetSemantics) {
+  auto r = MakeReplica(AllShards());
+  ASSERT_TRUE(r);
+  std::string v1 = "v1", v2 = "v2", wrong = "nope";
+  // Expected absent on an absent key: set.
+  CommandResult c1 =
+      ApplyOne(r.get(), Command::CompareAndSet(1, "k", nullptr, &v1));
+  EXPECT_TRUE(c1.cas_succeeded);
+  EXPECT_FALSE(c1.has_current);
+  EXPECT_EQ(GetOr(r.get(), 1, "k"), "v1");
+  // Expected absent on a present key: mismatch, current value returned.
+  CommandResult c2 =
+      ApplyOne(r.get(), Command::CompareAndSet(1, "k", nullptr, &v2));
+  EXPECT_FALSE(c2.cas_succeeded);
+  EXPECT_TRUE(c2.has_current);
+  EXPECT_EQ(c2.current, "v1");
+  // Wrong expected value: mismatch with current.
+  CommandResult c3 =
+      ApplyOne(r.get(), Command::CompareAndSet(1, "k", &wrong, &v2));
+  EXPECT_FALSE(c3.cas_succeeded);
+  EXPECT_EQ(c3.current, "v1");
+  EXPECT_EQ(GetOr(r.get(), 1, "k"), "v1");
+  // Right expected value: swapped.
+  CommandResult c4 =
+      ApplyOne(r.get(), Command::CompareAndSet(1, "k", &v1, &v2));
+  EXPECT_TRUE(c4.cas_succeeded);
+  EXPECT_EQ(c4.current, "v1");
+  EXPECT_EQ(GetOr(r.get(), 1, "k"), "v2");
+  // Absent new value: delete on match.
+  CommandResult c5 =
+      ApplyOne(r.get(), Command::CompareAndSet(1, "k", &v2, nullptr));
+  EXPECT_TRUE(c5.cas_succeeded);
+  EXPECT_EQ(GetOr(r.get(), 1, "k"), "<absent>");
+  // Expected value on an absent key: mismatch, no current.
+  CommandResult c6 =
+      ApplyOne(r.get(), Command::CompareAndSet(1, "k", &v1, &v2));
+  EXPECT_FALSE(c6.cas_succeeded);
+  EXPECT_FALSE(c6.has_current);
+}
+
+TEST(OrderStateMachineTest, EntriesOfOneBatchSeeEachOther) {
+  auto r = MakeReplica(AllShards());
+  ASSERT_TRUE(r);
+  std::string exp = "ab";
+  std::string nv = "swapped";
+  auto res = ApplyBatch(
+      r.get(), {Encoded(Command::Append(2, "k", "a")),
+                Encoded(Command::Append(2, "k", "b")),
+                Encoded(Command::CompareAndSet(2, "k", &exp, &nv)),
+                Encoded(Command::Delete(2, "k")),
+                Encoded(Command::Append(2, "k", "c").WithSession(9, 1, 5)),
+                Encoded(Command::Append(2, "k", "c").WithSession(9, 1, 6))});
+  ASSERT_EQ(res.size(), 6u);
+  for (auto& x : res) ASSERT_TRUE(x.ok()) << x.status().ToString();
+  EXPECT_EQ(res[1]->new_size, 2u);
+  EXPECT_TRUE(res[2]->cas_succeeded);
+  EXPECT_TRUE(res[3]->existed);
+  EXPECT_FALSE(res[4]->duplicate);
+  EXPECT_TRUE(res[5]->duplicate);
+  EXPECT_EQ(GetOr(r.get(), 2, "k"), "c");
+}
+
+TEST(OrderStateMachineTest, RetriedWriteAppliesOnceAndAnswersTheFirstResult) {
+  auto r = MakeReplica(AllShards());
+  ASSERT_TRUE(r);
+  Command c = Command::Append(5, "k", "x").WithSession(1234, 1, 1000);
+  CommandResult first = ApplyOne(r.get(), c);
+  c.timestamp_ms = 2000;  // a retry proposed later by the herald
+  CommandResult again = ApplyOne(r.get(), c);
+  EXPECT_EQ(GetOr(r.get(), 5, "k"), "x");
+  EXPECT_TRUE(again.duplicate);
+  again.duplicate = false;
+  EXPECT_EQ(again, first);  // same index, same size
+  EXPECT_EQ(again.index, 1u);
+  // The next sequence applies.
+  CommandResult next = ApplyOne(
+      r.get(), Command::Append(5, "k", "y").WithSession(1234, 2, 3000));
+  EXPECT_FALSE(next.duplicate);
+  EXPECT_EQ(GetOr(r.get(), 5, "k"), "xy");
+  // A write without a session is never deduplicated.
+  ApplyOne(r.get(), Command::Append(5, "k", "z"));
+  ApplyOne(r.get(), Command::Append(5, "k", "z"));
+  EXPECT_EQ(GetOr(r.get(), 5, "k"), "xyzz");
+}
+
+TEST(OrderStateMachineTest, StaleSequenceAndUnknownSession) {
+  auto r = MakeReplica(AllShards());
+  ASSERT_TRUE(r);
+  ApplyOne(r.get(), Command::Put(1, "k", "a").WithSession(7, 1, 10));
+  ApplyOne(r.get(), Command::Put(1, "k", "b").WithSession(7, 5, 20));
+  CommandResult stale =
+      ApplyOne(r.get(), Command::Put(1, "k", "c").WithSession(7, 3, 30));
+  EXPECT_EQ(stale.code, ResultCode::kStaleSequence);
+  EXPECT_EQ(GetOr(r.get(), 1, "k"), "b");
+  // Sessions are per shard, sequences per client: client 7's next write in
+  // another shard opens a session there, and the same sequence in shard 1
+  // is still the stored one.
+  CommandResult other =
+      ApplyOne(r.get(), Command::Put(2, "k", "d").WithSession(7, 6, 40));
+  EXPECT_EQ(other.code, ResultCode::kOk);
+  EXPECT_FALSE(other.duplicate);
+  EXPECT_EQ(GetOr(r.get(), 2, "k"), "d");
+  CommandResult again =
+      ApplyOne(r.get(), Command::Put(1, "k", "b").WithSession(7, 5, 50));
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(GetOr(r.get(), 1, "k"), "b");
+}
+
+TEST(OrderStateMachineTest, SessionsExpireByHeraldTimeInTheLog) {
+  OrderOptions o = AllShards();
+  o.session_expiry_ms = 1000;
+  auto r = MakeReplica(o);
+  ASSERT_TRUE(r);
+  ApplyOne(r.get(), Command::Put(1, "k", "a").WithSession(7, 1, 10'000));
+  // Another client's write at exactly the edge keeps 7 alive...
+  ApplyOne(r.get(), Command::Put(1, "x", "1").WithSession(8, 1, 11'000));
+  CommandResult alive =
+      ApplyOne(r.get(), Command::Put(1, "k", "a").WithSession(7, 1, 11'000));
+  EXPECT_TRUE(alive.duplicate);
+  // ... until a write of the shard carries a time past last seen + window.
+  ApplyOne(r.get(), Command::Put(1, "x", "2").WithSession(8, 2, 12'001));
+  CommandResult retry =
+      ApplyOne(r.get(), Command::Put(1, "k", "a").WithSession(7, 1, 12'002));
+  // Sequence 1 opens a fresh session: applied again (documented window).
+  EXPECT_FALSE(retry.duplicate);
+  // Expiry is per shard: a session in shard 2 idle as long survives
+  // writes of shard 1, and expires with the next write of its own shard.
+  ApplyOne(r.get(), Command::Put(2, "y", "1").WithSession(9, 1, 12'500));
+  ApplyOne(r.get(), Command::Put(1, "x", "3").WithSession(8, 3, 99'999));
+  CommandResult kept =
+      ApplyOne(r.get(), Command::Put(2, "y", "1").WithSession(9, 1, 13'000));
+  EXPECT_TRUE(kept.duplicate);
+  ApplyOne(r.get(), Command::Put(2, "z", "1").WithSession(10, 1, 99'999));
+  CommandResult expired =
+      ApplyOne(r.get(), Command::Put(2, "y", "1").WithSession(9, 1, 99'999));
+  EXPECT_FALSE(expired.duplicate);
+}
+
+TEST(OrderStateMachineTest, SessionsPerShardAreBoundedLeastRecentFirst) {
+  OrderOptions o = AllShards();
+  o.max_sessions_per_shard = 3;
+  auto r = MakeReplica(o);
+  ASSERT_TRUE(r);
+  for (uint64_t c = 1; c <= 5; ++c) {
+    ApplyOne(r.get(), Command::Put(2, "k", "v").WithSession(c, 1, 100 * c));
+  }
+  // Clients 3..5 are kept: their retries are duplicates.
+  for (uint64_t c = 3; c <= 5; ++c) {
+    CommandResult x =
+        ApplyOne(r.get(), Command::Put(2, "k", "v").WithSession(c, 1, 1000));
+    EXPECT_TRUE(x.duplicate) << c;
+  }
+  // Clients 1 and 2 were the least recently seen: evicted, so a retry of
+  // their write is not recognized (the documented limit of the bound).
+  CommandResult x =
+      ApplyOne(r.get(), Command::Put(2, "k", "v").WithSession(1, 1, 1000));
+  EXPECT_FALSE(x.duplicate);
+  auto dump = Dump(r.get());
+  EXPECT_EQ(dump[1].size(), 3u);  // sessions
+  EXPECT_EQ(dump[2].size(), 3u);  // lru index
+  // A full other shard has its own bound.
+  ApplyOne(r.get(), Command::Put(3, "k", "v").WithSession(1, 1, 2000));
+  EXPECT_EQ(Dump(r.get())[1].size(), 4u);
+}
+
+TEST(OrderStateMachineTest, WrongGroupIsANoOpOnEveryReplica) {
+  OrderOptions o = AllShards(8);
+  o.owned = {0, 1, 2};
+  auto r = MakeReplica(o);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->sm->Owns(2));
+  EXPECT_FALSE(r->sm->Owns(3));
+  EXPECT_FALSE(r->sm->Owns(100));
+  CommandResult w =
+      ApplyOne(r.get(), Command::Put(5, "k", "v").WithSession(3, 1, 1));
+  EXPECT_EQ(w.code, ResultCode::kWrongGroup);
+  auto dump = Dump(r.get());
+  EXPECT_TRUE(dump[0].empty());
+  EXPECT_TRUE(dump[1].empty());  // no session opened either
+  EXPECT_EQ(r->sm->StoredAppliedIndex().value(), 1u);
+}
+
+TEST(OrderStateMachineTest, CorruptEntriesAreSkippedAndReported) {
+  auto r = MakeReplica(AllShards());
+  ASSERT_TRUE(r);
+  std::string good = Encoded(Command::Put(1, "k", "v"));
+  auto res = ApplyBatch(r.get(), {"garbage", good.substr(0, good.size() - 1),
+                                  std::string(1, '\x01'), good});
+  EXPECT_EQ(res[0].status().code(), Code::kCorruption);
+  EXPECT_EQ(res[1].status().code(), Code::kCorruption);
+  EXPECT_EQ(res[2].status().code(), Code::kCorruption);
+  ASSERT_TRUE(res[3].ok());
+  EXPECT_EQ(GetOr(r.get(), 1, "k"), "v");
+  EXPECT_EQ(r->sm->StoredAppliedIndex().value(), 4u);
+  // Protocol entries only move the applied index.
+  auto batch = r->storage->NewBatch();
+  EntryView e{EntryType::kProtocol, 5, {}, "opaque"};
+  ASSERT_TRUE(r->sm->Apply(e, &*batch).ok());
+  ASSERT_TRUE(r->storage->Write(*batch).ok());
+  EXPECT_EQ(r->sm->StoredAppliedIndex().value(), 5u);
+}
+
+TEST(OrderStateMachineTest, OpenRefusesBadOptions) {
+  auto r = MakeReplica(AllShards());
+  ASSERT_TRUE(r);
+  OrderOptions o = AllShards(4);
+  o.owned.push_back(4);
+  EXPECT_TRUE(OrderStateMachine::Open(r->storage.get(), o)
+                  .status()
+                  .IsInvalidArgument());
+  o = AllShards(4);
+  o.group_id = 0;
+  EXPECT_TRUE(OrderStateMachine::Open(r->storage.get(), o)
+                  .status()
+                  .IsInvalidArgument());
+  o = AllShards(4);
+  o.shards = 0;
+  EXPECT_TRUE(OrderStateMachine::Open(r->storage.get(), o)
+                  .status()
+                  .IsInvalidArgument());
+}
+
+// The same log on two replicas, cut into batches differently, with session
+// expiry and eviction happening throughout: every key of every keyspace
+// must match, and so must every answer.
+TEST(OrderStateMachineTest, ReplicasApplyingOneLogAgreeOnEveryKey) {
+  OrderOptions o = AllShards(4);
+  o.session_expiry_ms = 500;
+  o.max_sessions_per_shard = 6;
+  o.owned = {0, 1, 2};
+  auto a = MakeReplica(o);
+  auto b = MakeReplica(o);
+  ASSERT_TRUE(a && b);
+  const uint64_t seed = 20261124;
+  std::mt19937_64 rng(seed);
+  std::vector<std::string> log;
+  std::map<uint64_t, uint64_t> seq;
+  uint64_t now = 1000;
+  for (int i = 0; i < 600; ++i) {
+    std::string key = "k" + std::to_string(rng() % 20);
+    uint16_t shard = ShardOf(key, 4);
+    Command c;
+    std::string v = std::to_string(i);
+    switch (rng() % 4) {
+      case 0:
+        c = Command::Put(shard, key, v);
+        break;
+      case 1:
+        c = Command::Append(shard, key, v, 64);
+        break;
+      case 2:
+        c = Command::Delete(shard, key);
+        break;
+      default:
+        c = Command::CompareAndSet(shard, key, &v, &v);
+        break;
+    }
+    now += rng() % 40;
+    if (rng() % 5 != 0) {
+      uint64_t client = 1 + rng() % 12;
+      // Mostly the next sequence; sometimes a retry or a stale one.
+      uint64_t s = seq[client] + 1;
+      if (rng() % 6 == 0 && seq[client] > 0) s = seq[client];
+      if (rng() % 10 == 0 && seq[client] > 1) s = seq[client] - 1;
+      seq[client] = std::max(seq[client], s);
+      c.WithSession(client, s, now);
+    } else {
+      c.timestamp_ms = now;
+    }
+    log.push_back(Encoded(c));
+  }
+  std::vector<StatusOr<CommandResult>> ra, rb;
+  for (const std::string& p : log) {
+    auto x = ApplyBatch(a.get(), {p});
+    ra.push_back(x[0]);
+  }
+  for (size_t i = 0; i < log.size();) {
+    size_t n = 1 + rng() % 17;
+    std::vector<std::string> part(log.begin() + i,
+                                  log.begin() + std::min(log.size(), i + n));
+    for (auto& x : ApplyBatch(b.get(), part)) rb.push_back(x);
+    i += part.size();
+  }
+  ASSERT_EQ(ra.size(), rb.size());
+  size_t duplicates = 0;
+  for (size_t i = 0; i < ra.size(); ++i) {
+    ASSERT_TRUE(ra[i].ok() && rb[i].ok()) << "seed " << seed;
+    EXPECT_EQ(*ra[i], *rb[i]) << "seed " << seed << " entry " << i;
+    if (ra[i]->duplicate) ++duplicates;
+  }
+  auto dump = Dump(a.get());
+  EXPECT_EQ(dump, Dump(b.get())) << "seed " << seed;
+  EXPECT_GT(duplicates, 0u);
+  // Expiry and the bound were exercised: 12 clients wrote to 3 shards, yet
+  // every shard holds at most 6 sessions.
+  std::map<std::string, int> per_shard;
+  for (const auto& [key, value] : dump[1]) ++per_shard[key.substr(0, 2)];
+  for (const auto& [shard, n] : per_shard) EXPECT_LE(n, 6);
+}
+
+}  // namespace
+}  // namespace sb::order
