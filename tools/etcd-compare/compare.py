@@ -105,6 +105,9 @@ def main():
         r = e["per_cpu"] / s["per_cpu"]  # Shardbearer CPU per write / etcd's
         print(f"- server CPU per write <= 1/2 of etcd: {r:.2f}x — "
               f"{'met' if r <= 0.5 else 'NOT met'}")
+    elif s and not s["ops"]:
+        print("- server CPU per write <= 1/2 of etcd: not measured "
+              "(no successful Shardbearer write)")
     else:
         print("- server CPU per write <= 1/2 of etcd: not measured "
               "(give --shardbearer-pids)")
