@@ -123,8 +123,9 @@ class ScrambledZipfianChooser : public KeyChooser {
 // record = newest - age.
 class LatestChooser : public KeyChooser {
  public:
-  explicit LatestChooser(uint64_t initial)
-      : zipf_(std::max<uint64_t>(initial, 1), ZipfianGenerator::kYcsbTheta) {}
+  LatestChooser(uint64_t initial, double zeta)
+      : zipf_(std::max<uint64_t>(initial, 1), ZipfianGenerator::kYcsbTheta,
+              zeta) {}
 
   uint64_t Next(Rng& rng, uint64_t record_count) override {
     const uint64_t age = zipf_.Next(rng, record_count);
@@ -138,14 +139,15 @@ class LatestChooser : public KeyChooser {
 }  // namespace
 
 std::unique_ptr<KeyChooser> MakeKeyChooser(Distribution d,
-                                           uint64_t initial_records) {
+                                           uint64_t initial_records,
+                                           double latest_zeta) {
   switch (d) {
     case Distribution::kUniform:
       return std::make_unique<UniformChooser>();
     case Distribution::kZipfian:
       return std::make_unique<ScrambledZipfianChooser>();
     case Distribution::kLatest:
-      return std::make_unique<LatestChooser>(initial_records);
+      return std::make_unique<LatestChooser>(initial_records, latest_zeta);
   }
   return nullptr;
 }

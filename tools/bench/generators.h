@@ -73,9 +73,12 @@ class KeyChooser {
   virtual uint64_t Next(Rng& rng, uint64_t record_count) = 0;
 };
 
-// `initial_records` sizes the zipfian of the latest distribution up front.
+// `initial_records` sizes the zipfian of the latest distribution up front;
+// `latest_zeta`, when > 0, is Zeta(initial_records, 0.99), which callers
+// making many choosers compute once (it costs O(initial_records)).
 std::unique_ptr<KeyChooser> MakeKeyChooser(Distribution d,
-                                           uint64_t initial_records);
+                                           uint64_t initial_records,
+                                           double latest_zeta = 0);
 
 // FNV-1a 64 over the eight little-endian bytes of v (YCSB's fnvhash64
 // without the sign fold).

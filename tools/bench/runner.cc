@@ -165,9 +165,17 @@ std::unique_ptr<PhaseResult> RunWorkload(Target& target, const RunOptions& o) {
   std::atomic<uint64_t> measured_ops{0};
   std::atomic<bool> hit_max_ops{false};
 
-  // Sessions are opened before the clock starts.
+  // Sessions and key choosers are made before the clock starts; the zeta
+  // sum of the latest distribution (O(records)) is computed once for all.
+  const double zeta = o.distribution == Distribution::kLatest
+                          ? Zeta(o.records, ZipfianGenerator::kYcsbTheta)
+                          : 0;
   std::vector<std::unique_ptr<Session>> sessions;
-  for (int t = 0; t < o.clients; ++t) sessions.push_back(target.Open(t));
+  std::vector<std::unique_ptr<KeyChooser>> choosers;
+  for (int t = 0; t < o.clients; ++t) {
+    sessions.push_back(target.Open(t));
+    choosers.push_back(MakeKeyChooser(o.distribution, o.records, zeta));
+  }
 
   const Clock::time_point start = Clock::now();
   const Clock::time_point measure_start = start + Seconds(o.warmup_s);
@@ -180,8 +188,7 @@ std::unique_ptr<PhaseResult> RunWorkload(Target& target, const RunOptions& o) {
       Session& session = *sessions[t];
       Rng rng(o.seed * 7919 + 104729 * (t + 1));
       const OpChooser ops(o.workload);
-      std::unique_ptr<KeyChooser> keys =
-          MakeKeyChooser(o.distribution, o.records);
+      KeyChooser* keys = choosers[t].get();
       std::string key, value;
       for (;;) {
         const Clock::time_point t0 = Clock::now();

@@ -154,7 +154,7 @@ TEST(RunnerTest, DurationBoundStopsARunWithoutOpCount) {
 TEST(RunnerTest, WarmupRequestsAreNotMeasured) {
   FakeTarget t;
   RunOptions o = Options("c");
-  o.warmup_s = 0.1;
+  o.warmup_s = 1.0;  // long enough for the threads to start inside it
   o.max_ops = 1000;
   auto r = RunWorkload(t, o);
   EXPECT_EQ(r->ops(), 1000u);
