@@ -246,7 +246,7 @@ run_one() {
   cpu=""
   [ -n "$before" ] && cpu=$(echo "$before $after" | awk '{printf "%.3f", $2 - $1}')
   printf '%s\t%s\t%s\t%s\t%s\n' "$target" "$workload" "$n" "$json" "$cpu" >> "$runs"
-  grep -E '^\[run\]|^  (all|errors)' "$tmp/results/$target-$workload-$n.log" | sed 's/^/    /'
+  grep -E '^\[run\]|^  (all|errors)' "$tmp/results/$target-$workload-$n.log" | sed 's/^/    /' || true
 }
 
 targets=(etcd)
@@ -261,7 +261,7 @@ for target in "${targets[@]}"; do
       --value-size "$value_size" --clients 16 --phase load \
       > "$tmp/results/$target-load.log" 2>&1
   fi
-  grep -E '^\[load\]|^  errors' "$tmp/results/$target-load.log" | sed 's/^/    /'
+  grep -E '^\[load\]|^  errors' "$tmp/results/$target-load.log" | sed 's/^/    /' || true
   for n in $clients; do
     for workload in write c; do
       echo "== $target: workload $workload, $n clients, ${duration} s"
