@@ -98,6 +98,8 @@ tmp=$(mktemp -d /tmp/sb-etcd-compare.XXXXXX)
 started_pids=()
 cleanup() {
   local pid
+  # A second signal must not cut the cleanup short.
+  trap '' INT TERM
   for pid in "${started_pids[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
   done
@@ -187,7 +189,7 @@ for i in 0 1 2; do
     --initial-advertise-peer-urls "http://127.0.0.1:$((port_base + 10 + i))" \
     --initial-cluster "$cluster" --initial-cluster-token "sb-compare-$$" \
     --initial-cluster-state new --logger zap --log-outputs "$tmp/m$i.log" \
-    --log-level warn &
+    --log-level warn > "$tmp/m$i.stderr" 2>&1 &
   etcd_pids+=($!)
   started_pids+=($!)
 done
