@@ -42,6 +42,8 @@ StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
 
   PluginLoader loader(PluginSearchDirs(config));
   for (const auto& [section, kind] : PluginSections(config)) {
+    // The classifier has its own start-up rules (ClassifierManager).
+    if (kind == SB_KIND_CLASSIFIER) continue;
     auto loaded = LoadAndCheck(loader, *section, kind);
     if (!loaded.ok()) return loaded.status();
     spdlog::info("loaded {} plugin {} {} (ABI {}.{}) from {}", KindName(kind),
@@ -52,10 +54,13 @@ StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   }
   SB_RETURN_IF_ERROR(node->OpenStorage(node->plugins_.front()));
   SB_RETURN_IF_ERROR(node->RecordIdentity());
+  SB_RETURN_IF_ERROR(node->StartClassifier(loader));
   return node;
 }
 
 Node::~Node() {
+  classifier_.reset();  // detaches its filters
+  classifier_services_.reset();
   storage_.reset();
   storage_services_.reset();
   if (lock_fd_ >= 0) close(lock_fd_);
@@ -125,6 +130,27 @@ Status Node::RecordIdentity() {
   return storage_->Write(*batch, /*sync=*/true);
 }
 
+Status Node::StartClassifier(const PluginLoader& loader) {
+  if (!config_.classifier) return Status::OK();
+  const PluginSection& section = *config_.classifier;
+  classifier_services_ = std::make_unique<PluginHostServices>(section.plugin);
+  ClassifierPorts ports;
+  ports.client = config_.node.listen_client.port;
+  ports.peer = config_.node.listen_peer.port;
+  // No join port yet: the join path arrives with membership. Until then
+  // the protected ports admit only allowed_cidrs.
+  ports.join = 0;
+  auto manager = ClassifierManager::Start(loader, section,
+                                          classifier_services_->table(), ports);
+  if (!manager.ok()) return manager.status();
+  classifier_ = std::move(manager).value();
+  if (!classifier_->enabled()) {
+    spdlog::warn("running without the classifier: {}",
+                 classifier_->disabled_reason());
+  }
+  return Status::OK();
+}
+
 std::string Node::Report() const {
   std::ostringstream out;
   out << "radiant '" << config_.node.id << "' (start #" << starts_ << ")\n"
@@ -139,6 +165,13 @@ std::string Node::Report() const {
         << ") " << p.library->path() << "\n";
   }
   out << "  storage durable: " << (storage_->durable() ? "yes" : "no") << "\n";
+  if (classifier_) {
+    out << "  classifier: " << config_.classifier->plugin << " "
+        << (classifier_->enabled()
+                ? "attached"
+                : "off (" + classifier_->disabled_reason() + ")")
+        << "\n";
+  }
   return out.str();
 }
 

@@ -3,8 +3,10 @@
 // Start-up: lock the data directory (one daemon per directory), load and
 // check every configured plugin, open storage under <data_dir>/storage, and
 // record or verify the node's identity in the "node" keyspace (a data
-// directory belongs to one node id forever). Report() describes what was
-// loaded. The replicated roles (order, herald, council) are built on this.
+// directory belongs to one node id forever), then start the classifier when
+// [classifier] is configured (ClassifierManager's rules decide whether a
+// missing privilege stops the start). Report() describes what was loaded. The
+// replicated roles (order, herald, council) are built on this.
 //
 // Thread safety: a Node is driven by one thread (main).
 #pragma once
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "host/classifier/classifier_manager.h"
 #include "host/common/status.h"
 #include "host/config/config.h"
 #include "host/daemon/plugins.h"
@@ -38,6 +41,7 @@ class Node {
   Status LockDataDir();
   Status OpenStorage(const LoadedPlugin& plugin);
   Status RecordIdentity();
+  Status StartClassifier(const PluginLoader& loader);
 
   NodeConfig config_;
   int lock_fd_ = -1;
@@ -45,6 +49,8 @@ class Node {
   // Declared before storage_: the table must outlive the instance using it.
   std::unique_ptr<PluginHostServices> storage_services_;
   std::unique_ptr<Storage> storage_;
+  std::unique_ptr<PluginHostServices> classifier_services_;
+  std::unique_ptr<ClassifierManager> classifier_;  // null: not configured
   uint64_t starts_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "host/classifier/classifier.h"
 #include "host/plugin/storage.h"
 
 namespace sb {
@@ -40,6 +41,8 @@ Status CheckSection(const std::shared_ptr<PluginLibrary>& lib, uint32_t kind,
   switch (kind) {
     case SB_KIND_STORAGE:
       return Storage::CheckConfig(lib, cfg);
+    case SB_KIND_CLASSIFIER:
+      return Classifier::CheckConfig(lib, cfg);
     default:
       return Status::OK();
   }

@@ -167,6 +167,55 @@ TEST_F(DaemonTest, RefusesDataDirOfAnotherNode) {
       << r.output;
 }
 
+// Whether this process may load BPF and change tc (root with CAP_BPF and
+// CAP_NET_ADMIN); the classifier tests skip otherwise.
+bool CanAttachClassifier() {
+  return geteuid() == 0 && system("tc qdisc show dev lo >/dev/null 2>&1") == 0;
+}
+
+std::string Shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) return out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    out.append(buf.data(), n);
+  pclose(p);
+  return out;
+}
+
+TEST_F(DaemonTest, ClassifierAttachesToLoopbackAndDetachesOnStop) {
+  if (!CanAttachClassifier())
+    GTEST_SKIP() << "needs root with CAP_BPF and CAP_NET_ADMIN";
+  // A tc handle of its own so parallel classifier tests never collide.
+  const std::string path =
+      WriteConfig("n.toml", "a",
+                  "[classifier]\nplugin = \"bpf-qdisc\"\ninterface = \"lo\"\n"
+                  "allowed_cidrs = [\"127.0.0.0/8\"]\ntc_handle = 0x5399\n");
+  Result r = RunDaemon("--config " + path + " --exit-after-start");
+  if (r.output.find("classifier: bpf-qdisc off") != std::string::npos) {
+    GTEST_SKIP() << "BPF not loadable here: " << r.output;
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("classifier: bpf-qdisc attached"), std::string::npos)
+      << r.output;
+  const std::string filters = Shell("tc filter show dev lo ingress");
+  EXPECT_EQ(filters.find("5399"), std::string::npos) << filters;
+}
+
+TEST_F(DaemonTest, ClassifierOnMissingInterfaceFailsWhateverRequiredSays) {
+  if (!CanAttachClassifier())
+    GTEST_SKIP() << "needs root with CAP_BPF and CAP_NET_ADMIN";
+  const std::string path =
+      WriteConfig("n.toml", "a",
+                  "[classifier]\nplugin = \"bpf-qdisc\"\nrequired = false\n"
+                  "interface = \"sb-nosuch0\"\n");
+  Result r = RunDaemon("--config " + path + " --exit-after-start");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("sb-nosuch0"), std::string::npos) << r.output;
+}
+
 TEST_F(DaemonTest, UnknownArgumentIsAUsageError) {
   Result r = RunDaemon("--frobnicate");
   EXPECT_EQ(r.exit_code, 2);
