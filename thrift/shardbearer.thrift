@@ -270,13 +270,18 @@ struct NodeStatus {
   9: i64 uptime_ms,
   10: bool autonomy_paused,
   /* Names of the loaded plugins, "kind=name version". */
-  11: list<string> plugins
+  11: list<string> plugins,
+  /* The operator's name for the node ([node] id in its config file); the
+   * numeric node_id is what the protocol uses. */
+  12: string node_name
 }
 
 struct Radiant {
   1: i64 node_id,
   2: string client_address,
-  3: string peer_address
+  3: string peer_address,
+  /* The operator's name for the node ([node] id). */
+  4: string node_name
 }
 
 struct Order {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "shardbearer/wire/Kv.h"
+#include "thrift/net/dial.h"
 
 namespace sb::client {
 
@@ -41,6 +42,12 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
     std::mt19937_64 g((uint64_t{rd()} << 32) ^ rd());
     // Positive as an i64 on the wire, never zero.
     client_id_ = (g() >> 1) | 1;
+  }
+  sb::wire::TlsFiles files{options_.tls_cert_file, options_.tls_key_file,
+                           options_.tls_ca_file};
+  if (!files.cert_file.empty() || !files.key_file.empty() ||
+      !files.ca_file.empty()) {
+    tls_ = sb::wire::TlsContext::Create(files, /*server=*/false, &tls_error_);
   }
 }
 
@@ -81,10 +88,17 @@ auto Client::Call(Fn&& fn) -> Result<decltype(fn(std::declval<Conn&>()))> {
         if (host.size() > 2 && host.front() == '[') {
           host = host.substr(1, host.size() - 2);
         }
+        if (!tls_error_.empty()) {
+          return Error{ErrorCode::kInvalidArgument, tls_error_};
+        }
         auto c = std::make_unique<Conn>();
         c->address = address;
-        c->socket = std::make_shared<TSocket>(
-            host, std::stoi(address.substr(colon + 1)));
+        const int port = std::stoi(address.substr(colon + 1));
+        if (tls_) {
+          c->socket = tls_->factory().createSocket(host, port);
+        } else {
+          c->socket = std::make_shared<TSocket>(host, port);
+        }
         c->socket->setConnTimeout(options_.connect_timeout_ms);
         c->socket->setRecvTimeout(options_.request_timeout_ms);
         c->socket->setSendTimeout(options_.request_timeout_ms);

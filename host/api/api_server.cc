@@ -5,6 +5,7 @@
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 
+#include <csignal>
 #include <set>
 
 #include "shardbearer/wire/Admin.h"
@@ -206,6 +207,13 @@ const std::set<std::string>& AdminMethods() {
 
 }  // namespace
 
+ApiServerOptions ApiServerOptionsFromConfig(const NodeConfig& config) {
+  ApiServerOptions o;
+  o.listen_address = config.node.listen_client.ToString();
+  o.limits = ApiLimits::FromConfig(config.limits);
+  return o;
+}
+
 ApiServer::ApiServer(std::shared_ptr<KvHandler> kv,
                      std::shared_ptr<AdminHandler> admin)
     : kv_(std::move(kv)), admin_(std::move(admin)) {}
@@ -213,6 +221,10 @@ ApiServer::ApiServer(std::shared_ptr<KvHandler> kv,
 ApiServer::~ApiServer() { Stop(); }
 
 Status ApiServer::Start(const ApiServerOptions& options) {
+  // A client closing while we write (TLS writes use write(2), not
+  // send(MSG_NOSIGNAL)) must be an error return, not a process-killing
+  // signal. Process-wide, as every server in the process wants it.
+  std::signal(SIGPIPE, SIG_IGN);
   options_ = options;
   if (!options_.log) {
     options_.log = [](int level, const std::string& m) {
@@ -255,12 +267,15 @@ void ApiServer::Serve(sb::wire::FramedConnection& conn) {
     sb::wire::ReadResult r = conn.ReadFrame(&frame, &why);
     if (r == sb::wire::ReadResult::kClosed) return;
     if (r != sb::wire::ReadResult::kOk) {
-      options_.log(r == sb::wire::ReadResult::kIdle ? 1 : 3,
+      // Idle clients and our own shutdown are routine; the rest is bad input.
+      bool routine = r == sb::wire::ReadResult::kIdle || conn.interrupted();
+      options_.log(routine ? 1 : 3,
                    "api: closing connection from " + conn.peer() + ": " +
                        sb::wire::ReadResultName(r) + " (" + why + ")");
       return;
     }
-    // Step 1: peek the method name to pick the service (names are unique).
+    // Step 1: check the encoding, then peek the method name to pick the service
+    // (names are unique).
     auto in = std::make_shared<TMemoryBuffer>(
         reinterpret_cast<uint8_t*>(frame.data()),
         static_cast<uint32_t>(frame.size()), TMemoryBuffer::OBSERVE,
@@ -271,6 +286,13 @@ void ApiServer::Serve(sb::wire::FramedConnection& conn) {
     TMessageType type;
     int32_t seqid;
     bool ok = true;
+    if (!sb::wire::CheckBinaryMessage(
+            reinterpret_cast<const uint8_t*>(frame.data()), frame.size(),
+            &why)) {
+      options_.log(3, "api: closing connection from " + conn.peer() +
+                          ": malformed request (" + why + ")");
+      return;
+    }
     try {
       in_proto->readMessageBegin(name, type, seqid);
       if (type != apache::thrift::protocol::T_CALL &&
@@ -288,8 +310,7 @@ void ApiServer::Serve(sb::wire::FramedConnection& conn) {
       auto& processor =
           AdminMethods().count(name) ? admin_processor_ : kv_processor_;
       out->resetBuffer();
-      ok = static_cast<apache::thrift::TProcessor*>(processor.get())
-               ->process(in_proto, out_proto, nullptr);
+      ok = processor->process(in_proto, out_proto, nullptr);
     } catch (const std::exception& e) {
       options_.log(3, "api: closing connection from " + conn.peer() +
                           ": malformed request (" + e.what() + ")");

@@ -11,9 +11,14 @@
 // value or batch: TooLarge) before a handler sees them. Malformed frames
 // close the connection with a log line; other connections are unaffected.
 //
+// Start() sets SIGPIPE to ignored (process-wide): a peer closing during a
+// write must be an error, not a signal.
+//
 // Thread safety: Start/Stop from one owning thread; handlers are called
 // from connection threads concurrently.
 #pragma once
+
+#include <thrift/TProcessor.h>
 
 #include <cstdint>
 #include <functional>
@@ -38,6 +43,10 @@ struct ApiServerOptions {
   std::function<void(int level, const std::string& message)> log;
 };
 
+// Options from the node configuration: [node] listen_client and [limits];
+// the rest keep their defaults.
+ApiServerOptions ApiServerOptionsFromConfig(const NodeConfig& config);
+
 class ApiServer {
  public:
   ApiServer(std::shared_ptr<KvHandler> kv, std::shared_ptr<AdminHandler> admin);
@@ -59,7 +68,7 @@ class ApiServer {
   std::shared_ptr<KvHandler> kv_;
   std::shared_ptr<AdminHandler> admin_;
   ApiServerOptions options_;
-  std::shared_ptr<void> kv_processor_, admin_processor_;
+  std::shared_ptr<apache::thrift::TProcessor> kv_processor_, admin_processor_;
   sb::wire::FramedServer server_;
 };
 

@@ -28,6 +28,7 @@ ApiOr<wire::NodeStatus> StartupAdminHandler::Status() {
                     .count();
   s.autonomy_paused = false;
   s.plugins = info_.plugins;
+  s.node_name = info_.node_name;
   return s;
 }
 

@@ -18,6 +18,7 @@ namespace sb::api {
 // What a node knows about itself at start.
 struct NodeInfo {
   uint64_t node_id = 0;
+  std::string node_name;  // [node] id
   std::string version;
   std::string cluster_id;
   std::string client_address;

@@ -145,11 +145,16 @@ const char* RoleName(Role r) {
 
 Status ConsensusInstance::CheckConfig(const PluginLibrary& lib,
                                       const std::vector<ConfigEntry>& config) {
+  AbiConfig cfg(config);
+  return CheckConfig(lib, cfg.cfg);
+}
+
+Status ConsensusInstance::CheckConfig(const PluginLibrary& lib,
+                                      const sb_config& config) {
   auto vt = Vtable(lib);
   if (!vt.ok()) return vt.status();
-  AbiConfig cfg(config);
   sb_status st{};
-  sb_code code = (*vt)->check_config(&cfg.cfg, &st);
+  sb_code code = (*vt)->check_config(&config, &st);
   return Status::FromAbi(code, st);
 }
 

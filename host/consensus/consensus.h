@@ -152,6 +152,7 @@ class ConsensusInstance {
   // Validates a config section with the plugin.
   static Status CheckConfig(const PluginLibrary& lib,
                             const std::vector<ConfigEntry>& config);
+  static Status CheckConfig(const PluginLibrary& lib, const sb_config& config);
 
   ~ConsensusInstance();
   ConsensusInstance(const ConsensusInstance&) = delete;

@@ -10,6 +10,9 @@
 #include <filesystem>
 #include <sstream>
 
+#include "host/api/startup_handlers.h"
+#include "host/common/node_number.h"
+
 namespace sb {
 
 namespace {
@@ -55,10 +58,13 @@ StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   SB_RETURN_IF_ERROR(node->OpenStorage(node->plugins_.front()));
   SB_RETURN_IF_ERROR(node->RecordIdentity());
   SB_RETURN_IF_ERROR(node->StartClassifier(loader));
+  SB_RETURN_IF_ERROR(node->StartApiServer());
   return node;
 }
 
 Node::~Node() {
+  if (api_) api_->Stop();
+  api_.reset();
   classifier_.reset();  // detaches its filters
   classifier_services_.reset();
   storage_.reset();
@@ -151,12 +157,41 @@ Status Node::StartClassifier(const PluginLoader& loader) {
   return Status::OK();
 }
 
+Status Node::StartApiServer() {
+  api::NodeInfo info;
+  info.node_id = NodeNumber(config_.node.id);
+  info.version = SB_VERSION;
+  info.client_address = config_.node.advertise_client.ToString();
+  info.peer_address = config_.node.advertise_peer.ToString();
+  for (const auto& p : plugins_) {
+    info.plugins.push_back(std::string(KindName(p.kind)) + "=" +
+                           p.library->name() + " " + p.library->version());
+  }
+  if (config_.classifier) {
+    info.plugins.push_back("classifier=" + config_.classifier->plugin);
+  }
+  api_ = std::make_unique<api::ApiServer>(
+      std::make_shared<api::NotReadyKvHandler>(
+          "this radiant does not serve data yet: orders are not running"),
+      std::make_shared<api::StartupAdminHandler>(std::move(info)));
+  Status st = api_->Start(api::ApiServerOptionsFromConfig(config_));
+  if (!st.ok()) {
+    api_.reset();
+    return st.Annotate("client API on " +
+                       config_.node.listen_client.ToString());
+  }
+  spdlog::info("serving Kv and Admin on {}", api_->address());
+  return Status::OK();
+}
+
 std::string Node::Report() const {
   std::ostringstream out;
   out << "radiant '" << config_.node.id << "' (start #" << starts_ << ")\n"
       << "  data_dir       " << config_.node.data_dir << "\n"
       << "  listen_peer    " << config_.node.listen_peer.ToString() << "\n"
-      << "  listen_client  " << config_.node.listen_client.ToString() << "\n"
+      << "  listen_client  " << config_.node.listen_client.ToString()
+      << (api_ ? " (serving Kv and Admin)" : "") << "\n"
+      << "  node number    " << NodeNumber(config_.node.id) << "\n"
       << "  plugins:\n";
   for (const auto& p : plugins_) {
     const auto& info = p.library->info();

@@ -5,7 +5,9 @@
 // record or verify the node's identity in the "node" keyspace (a data
 // directory belongs to one node id forever), then start the classifier when
 // [classifier] is configured (ClassifierManager's rules decide whether a
-// missing privilege stops the start). Report() describes what was loaded. The
+// missing privilege stops the start), then serve the public API (Kv and
+// Admin) on listen_client. Until orders serve data, Kv answers NotReady and
+// Admin answers this node's status. Report() describes what was loaded. The
 // replicated roles (order, herald, council) are built on this.
 //
 // Thread safety: a Node is driven by one thread (main).
@@ -15,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "host/api/api_server.h"
 #include "host/classifier/classifier_manager.h"
 #include "host/common/status.h"
 #include "host/config/config.h"
@@ -42,6 +45,7 @@ class Node {
   Status OpenStorage(const LoadedPlugin& plugin);
   Status RecordIdentity();
   Status StartClassifier(const PluginLoader& loader);
+  Status StartApiServer();
 
   NodeConfig config_;
   int lock_fd_ = -1;
@@ -51,6 +55,7 @@ class Node {
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<PluginHostServices> classifier_services_;
   std::unique_ptr<ClassifierManager> classifier_;  // null: not configured
+  std::unique_ptr<api::ApiServer> api_;
   uint64_t starts_ = 0;
 };
 

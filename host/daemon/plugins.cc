@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "host/classifier/classifier.h"
+#include "host/consensus/consensus.h"
 #include "host/plugin/storage.h"
 
 namespace sb {
@@ -41,6 +42,8 @@ Status CheckSection(const std::shared_ptr<PluginLibrary>& lib, uint32_t kind,
   switch (kind) {
     case SB_KIND_STORAGE:
       return Storage::CheckConfig(lib, cfg);
+    case SB_KIND_CONSENSUS:
+      return ConsensusInstance::CheckConfig(*lib, cfg);
     case SB_KIND_CLASSIFIER:
       return Classifier::CheckConfig(lib, cfg);
     default:

@@ -310,14 +310,14 @@ void Raft::TickHeartbeat() {
     // aborted and the leader accepts proposals again.
     if (transferee_ != 0) transferee_ = 0;
   }
-  TickSnapshots();
+  TickProgress();
   if (heartbeat_elapsed_ >= opts_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;
     hb_pending_ = true;
   }
 }
 
-sb_code Raft::Step(const Message& m, sb_status* st) {
+sb_code Raft::Step(Message& m, sb_status* st) {
   if (m.group != group_) {
     return sb_status_set(st, SB_INVALID_ARGUMENT,
                          "message for group %" PRIu64 " stepped into %" PRIu64,

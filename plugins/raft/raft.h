@@ -50,6 +50,7 @@ struct Progress {
   State state = State::kProbe;
   bool probe_sent = false;        // probe: one append in flight
   std::deque<uint64_t> inflight;  // replicate: last index of each append
+  uint64_t progress_at = 0;       // tick of the last acknowledged progress
   bool recent_active = false;     // heard from since the last quorum check
   uint64_t acked_seq = 0;         // highest heartbeat round acknowledged
   uint64_t commit_sent = 0;       // highest commit index sent
@@ -90,7 +91,8 @@ class Raft {
             const std::vector<uint64_t>& bootstrap, std::string* error);
 
   void Tick();
-  sb_code Step(const Message& m, sb_status* st);
+  // Consumes m.entries (moved into the log).
+  sb_code Step(Message& m, sb_status* st);
   sb_code Propose(std::string data, uint64_t* out_index, sb_status* st);
   sb_code ReadIndex(std::string context, sb_status* st);
   sb_code ChangeMembership(uint32_t op, uint64_t node, sb_status* st);
@@ -143,11 +145,11 @@ class Raft {
   void CheckMembership();
   void StartRead(std::string context);
   bool LeaseValid() const;
-  void TickSnapshots();
+  void TickProgress();
   void Send(Message m);
 
   // Replication (raft_replication.cc).
-  void HandleAppend(const Message& m);
+  void HandleAppend(Message& m);
   void HandleHeartbeat(const Message& m);
   void HandleSnapshot(const Message& m);
   void HandleAppendResponse(const Message& m);

@@ -11,9 +11,10 @@ namespace {
 constexpr size_t kMaxSeqHistory = 256;
 
 // A follower acknowledged `n`: raise match/next. True if match moved.
-bool MaybeUpdate(Progress* pr, uint64_t n) {
+bool MaybeUpdate(Progress* pr, uint64_t n, uint64_t now) {
   bool updated = false;
   if (pr->match < n) {
+    pr->progress_at = now;
     pr->match = n;
     pr->probe_sent = false;
     updated = true;
@@ -46,8 +47,9 @@ void BecomeProbe(Progress* pr) {
   pr->next = std::max(pr->next, pr->match + 1);
 }
 
-void BecomeReplicate(Progress* pr) {
+void BecomeReplicate(Progress* pr, uint64_t now) {
   pr->state = Progress::State::kReplicate;
+  pr->progress_at = now;
   pr->inflight.clear();
   pr->next = pr->match + 1;
 }
@@ -103,7 +105,9 @@ bool Raft::SendAppend(uint64_t to, bool send_if_empty) {
   if (!m.entries.empty()) {
     uint64_t last_sent = m.entries.back().index;
     if (pr.state == Progress::State::kReplicate) {
-      // Pipelining: optimistically assume success and keep sending.
+      // Pipelining: optimistically assume success and keep sending. The
+      // acknowledgement clock starts with the first append in flight.
+      if (pr.inflight.empty()) pr.progress_at = now_;
       pr.next = last_sent + 1;
       pr.inflight.push_back(last_sent);
     } else {
@@ -165,13 +169,25 @@ void Raft::SendSnapshotChunk(uint64_t to, Progress* pr) {
   }
 }
 
-void Raft::TickSnapshots() {
-  // A chunk or its acknowledgement may be lost: resend the unacknowledged
-  // chunk after a few heartbeat intervals of silence.
+void Raft::TickProgress() {
   for (auto& [id, pr] : prs_) {
-    if (pr.state != Progress::State::kSnapshot) continue;
-    if (++pr.snap_idle >= 3 * opts_.heartbeat_ticks + 1) {
-      SendSnapshotChunk(id, &pr);
+    if (id == id_) continue;
+    if (pr.state == Progress::State::kSnapshot) {
+      // A chunk or its acknowledgement may be lost: resend the
+      // unacknowledged chunk after a few heartbeat intervals of silence.
+      if (++pr.snap_idle >= 3 * opts_.heartbeat_ticks + 1) {
+        SendSnapshotChunk(id, &pr);
+      }
+    } else if (pr.state == Progress::State::kReplicate &&
+               !pr.inflight.empty() &&
+               now_ - pr.progress_at >=
+                   static_cast<uint64_t>(opts_.election_ticks)) {
+      // Pipelined appends unacknowledged for an election timeout were lost
+      // (the network may drop messages silently): fall back to probing
+      // from the last acknowledged index, which resends them.
+      BecomeProbe(&pr);
+      pr.next = pr.match + 1;
+      SendAppend(id, true);
     }
   }
 }
@@ -232,9 +248,9 @@ void Raft::HandleAppendResponse(const Message& m) {
     }
     return;
   }
-  if (!MaybeUpdate(&pr, m.index)) return;
+  if (!MaybeUpdate(&pr, m.index, now_)) return;
   if (pr.state == Progress::State::kProbe) {
-    BecomeReplicate(&pr);
+    BecomeReplicate(&pr, now_);
   } else if (pr.state == Progress::State::kSnapshot &&
              pr.match >= pr.snap_index) {
     BecomeProbe(&pr);
@@ -391,7 +407,7 @@ void Raft::ReleaseReads() {
 
 // ---- Follower side -------------------------------------------------------
 
-void Raft::HandleAppend(const Message& m) {
+void Raft::HandleAppend(Message& m) {
   Message resp;
   resp.type = MsgType::kAppendResp;
   resp.to = m.from;
@@ -419,7 +435,9 @@ void Raft::HandleAppend(const Message& m) {
              m.from, m.entries[i].index);
         return;
       }
-      log_.Append(std::vector<Entry>(m.entries.begin() + i, m.entries.end()));
+      std::vector<Entry> fresh(std::make_move_iterator(m.entries.begin() + i),
+                               std::make_move_iterator(m.entries.end()));
+      log_.Append(std::move(fresh));
     }
     CommitTo(std::min(m.commit, last_new));
     resp.index = last_new;

@@ -143,12 +143,17 @@ bool PeerLink::Connect(std::string* why) {
 
 void PeerLink::Run() {
   int backoff = ctx_.options->backoff_min_ms;
+  int failures = 0;  // consecutive failed attempts
   const auto idle_close =
       std::chrono::milliseconds(std::max(1, ctx_.options->idle_timeout_ms / 2));
   // Leave room for the envelope's own fields and list headers.
   const size_t batch_bytes = std::min<size_t>(
       ctx_.options->batch_max_bytes, ctx_.options->max_frame_bytes - 64);
   std::vector<std::string> batch;
+  // One serialisation buffer for the link's life: it keeps its capacity, so
+  // steady traffic allocates no frame-sized buffers.
+  auto out = std::make_shared<apache::thrift::transport::TMemoryBuffer>();
+  apache::thrift::protocol::TBinaryProtocol proto(out);
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -182,20 +187,26 @@ void PeerLink::Run() {
       std::string why;
       if (!Connect(&why)) {
         ++ctx_.stats->connect_failures;
+        ++failures;
         // Jitter +-25% so a restarted cluster does not reconnect in step.
         int jittered =
             backoff * 3 / 4 + static_cast<int>(rng_() % (backoff / 2 + 1));
-        sb_logf(ctx_.host, SB_LOG_WARN,
-                "transport: cannot reach node %llu: %s; retrying in %d ms",
-                static_cast<unsigned long long>(node_id_), why.c_str(),
-                jittered);
+        // A peer down for long logs a warning on the first failure and every
+        // 20th after it, the rest at debug level.
+        sb_logf(
+            ctx_.host,
+            failures == 1 || failures % 20 == 0 ? SB_LOG_WARN : SB_LOG_DEBUG,
+            "transport: cannot reach node %llu: %s; retrying in %d ms",
+            static_cast<unsigned long long>(node_id_), why.c_str(), jittered);
         Backoff(jittered);
         backoff = std::min(backoff * 2, ctx_.options->backoff_max_ms);
         continue;
       }
       backoff = ctx_.options->backoff_min_ms;
-      sb_logf(ctx_.host, SB_LOG_INFO, "transport: connected to node %llu",
-              static_cast<unsigned long long>(node_id_));
+      sb_logf(ctx_.host, SB_LOG_INFO,
+              "transport: connected to node %llu after %d failed attempts",
+              static_cast<unsigned long long>(node_id_), failures);
+      failures = 0;
     }
     // Step 3: batch everything queued (up to batch_bytes) into one envelope.
     batch.clear();
@@ -218,7 +229,12 @@ void PeerLink::Run() {
     frame.__set_envelope(std::move(env));
     std::string why;
     size_t n = frame.envelope.messages.size();
-    if (!conn_->WriteFrame(sb::wire::Serialize(frame), &why)) {
+    out->resetBuffer();
+    frame.write(&proto);
+    uint8_t* frame_bytes = nullptr;
+    uint32_t frame_len = 0;
+    out->getBuffer(&frame_bytes, &frame_len);
+    if (!conn_->WriteFrame(frame_bytes, frame_len, &why)) {
       ctx_.stats->messages_dropped += n;
       sb_logf(ctx_.host, SB_LOG_WARN,
               "transport: lost connection to node %llu (%s); %zu messages "

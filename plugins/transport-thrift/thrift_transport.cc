@@ -316,7 +316,7 @@ void ThriftTransport::ServeInbound(sb::wire::FramedConnection& conn) {
   for (;;) {
     r = conn.ReadFrame(&payload, &why);
     if (r == sb::wire::ReadResult::kClosed ||
-        r == sb::wire::ReadResult::kIdle) {
+        r == sb::wire::ReadResult::kIdle || conn.interrupted()) {
       sb_logf(host_, SB_LOG_DEBUG, "transport: node %llu disconnected (%s)",
               static_cast<unsigned long long>(from),
               sb::wire::ReadResultName(r));

@@ -138,6 +138,17 @@ TEST_F(DaemonTest, CheckConfigPointsAtPluginKeyTheStorageRejects) {
   EXPECT_NE(r.output.find("'sync_wall'"), std::string::npos) << r.output;
 }
 
+TEST_F(DaemonTest, CheckConfigPointsAtPluginKeyTheConsensusRejects) {
+  const std::string path = WriteConfig(
+      "n.toml", "a", "[consensus]\nplugin = \"raft\"\nelection_tick = 5\n");
+  Result r = RunDaemon("--check-config " + path);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find(path + ":9:1: [consensus] plugin 'raft'"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("'election_tick'"), std::string::npos) << r.output;
+}
+
 TEST_F(DaemonTest, StartsReportsPluginsAndCountsStarts) {
   const std::string path = WriteConfig("n.toml", "radiant-a");
   Result first = RunDaemon("--config " + path + " --exit-after-start");

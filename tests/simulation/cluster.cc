@@ -150,7 +150,7 @@ std::string Cluster::ReplayCommand() const {
 std::string Cluster::Report() const {
   std::string what =
       !checker_.ok() ? "invariant violated: " + checker_.violation() : failure_;
-  if (what.empty()) what = "ok";
+  if (what.empty()) what = "no invariant violated";
   return what + "\n  plugin: " + opts_.plugin +
          "\n  seed: " + std::to_string(opts_.seed) +
          "\n  replay: " + ReplayCommand();
@@ -192,7 +192,9 @@ void Cluster::Process(Node* n) {
     if (rd.must_sync) disk.Sync();
     // 2. Send.
     for (const MessageView& m : rd.messages) {
-      net_.Send(now_, n->id, m.to, std::string(m.data));
+      std::string data(m.data);
+      if (tap_) tap_(n->id, m.to, data);
+      net_.Send(now_, n->id, m.to, std::move(data));
     }
     // 3. Apply (state-machine writes are not synced on their own).
     for (const EntryView& e : rd.committed) {

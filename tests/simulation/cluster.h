@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -123,6 +124,11 @@ class Cluster {
 
   const NetworkStats& net_stats() const { return net_.stats(); }
 
+  // Called with every message a node sends (before the network sees it).
+  using SendTap =
+      std::function<void(uint64_t from, uint64_t to, const std::string& data)>;
+  void set_send_tap(SendTap tap) { tap_ = std::move(tap); }
+
  private:
   struct Node;
   struct HostState;
@@ -141,6 +147,7 @@ class Cluster {
   uint64_t now_ = 0;
   uint64_t trace_ = 0;
   std::string failure_;
+  SendTap tap_;
 };
 
 // Seeds for a scenario: SB_SIM_SEED=<s> runs exactly that seed; otherwise

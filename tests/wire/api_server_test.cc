@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSSLSocket.h>
 #include <thrift/transport/TSocket.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "shardbearer/wire/Kv.h"
 #include "tests/wire/memory_kv_handler.h"
 #include "tests/wire/test_support.h"
+#include "thrift/net/dial.h"
 
 namespace sb::test {
 namespace {
@@ -47,6 +50,9 @@ class ApiServerTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.ToString();
     port_ = PortOf(server_->address());
   }
+  // Stop the server (and its logging connection threads) before the log
+  // members go away.
+  void TearDown() override { server_.reset(); }
   bool Logged(const std::string& needle) {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& l : logs_) {
@@ -157,6 +163,27 @@ TEST_F(ApiServerTest, LimitsAnswerTypedErrors) {
   EXPECT_THROW(raw.put(res, req), shardbearer::wire::InvalidArgument);
 }
 
+TEST_F(ApiServerTest, LimitsComeFromTheNodeConfig) {
+  auto cfg = ParseConfig(
+      "[node]\nid = \"n1\"\ndata_dir = \"/nonexistent\"\n"
+      "single_node = true\nlisten_client = \"127.0.0.1:7511\"\n"
+      "[limits]\nmax_key_bytes = 8\nmax_value_bytes = 32\n"
+      "max_batch_ops = 2\nmax_frame_bytes = 131072\n",
+      "test.toml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  api::ApiServerOptions o = api::ApiServerOptionsFromConfig(*cfg);
+  EXPECT_EQ(o.listen_address, "127.0.0.1:7511");
+  EXPECT_EQ(o.limits.max_key_bytes, 8u);
+  EXPECT_EQ(o.limits.MaxFrameBytes(), 131072u);
+  o.listen_address = "127.0.0.1:0";
+  StartServer(o);
+  auto c = NewClient();
+  EXPECT_EQ(c.Put("123456789", "v").error().code, client::ErrorCode::kTooLarge);
+  EXPECT_EQ(c.MultiGet({"a", "b", "c"}).error().code,
+            client::ErrorCode::kTooLarge);
+  EXPECT_TRUE(c.Put("12345678", std::string(32, 'v')).ok());
+}
+
 TEST_F(ApiServerTest, RetriedWriteAppliesOnce) {
   StartServer();
   auto sock = std::make_shared<tt::TSocket>("127.0.0.1", port_);
@@ -178,6 +205,7 @@ TEST_F(ApiServerTest, StartupHandlersAnswerNotReadyAndStatus) {
   kv_ = nullptr;
   api::NodeInfo info;
   info.node_id = 9;
+  info.node_name = "radiant-9";
   info.version = "0.1.0";
   info.cluster_id = "";
   auto server = std::make_unique<api::ApiServer>(
@@ -204,6 +232,7 @@ TEST_F(ApiServerTest, StartupHandlersAnswerNotReadyAndStatus) {
   shardbearer::wire::NodeStatus st;
   admin.status(st);  // same connection: services share the port
   EXPECT_EQ(st.node_id, 9);
+  EXPECT_EQ(st.node_name, "radiant-9");
   EXPECT_EQ(st.version, "0.1.0");
   EXPECT_EQ(st.role, shardbearer::wire::NodeRole::JOINING);
   shardbearer::wire::AdminResult ar;
@@ -329,6 +358,61 @@ TEST_F(ApiServerTest, ReplyMessageTypeIsRefused) {
   ::close(fd);
   EXPECT_TRUE(WaitFor([&] { return Logged("is not a call"); }));
   ExpectStillServing();
+}
+
+TEST_F(ApiServerTest, MutualTlsRefusesClientsWithoutACertificate) {
+  char tmpl[] = "/tmp/sb-api-tls-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  ASSERT_TRUE(MakeTestCertificates(dir));
+  api::ApiServerOptions o;
+  o.tls = {dir + "/node.pem", dir + "/node.key", dir + "/ca.pem"};
+  StartServer(o);
+
+  auto status_over = [&](const sb::wire::TlsFiles& files) {
+    std::string why;
+    auto ctx = sb::wire::TlsContext::Create(files, /*server=*/false, &why);
+    EXPECT_NE(ctx, nullptr) << why;
+    auto sock = ctx->factory().createSocket("127.0.0.1", port_);
+    sock->setRecvTimeout(5000);
+    auto trans = std::make_shared<tt::TFramedTransport>(sock);
+    shardbearer::wire::AdminClient admin(
+        std::make_shared<tp::TBinaryProtocol>(trans));
+    shardbearer::wire::NodeStatus st;
+    try {
+      trans->open();
+      admin.status(st);
+      return st.node_id;
+    } catch (const std::exception&) {
+      return int64_t{-1};
+    }
+  };
+  // A client with a certificate from the cluster CA is served.
+  EXPECT_EQ(
+      status_over({dir + "/node.pem", dir + "/node.key", dir + "/ca.pem"}), 7);
+  // One whose certificate another CA signed is refused.
+  EXPECT_EQ(
+      status_over({dir + "/rogue.pem", dir + "/rogue.key", dir + "/ca.pem"}),
+      -1);
+  // The C++ client with the node certificate works; without TLS it is
+  // refused.
+  client::ClientOptions co;
+  co.addresses = {"127.0.0.1:" + std::to_string(port_)};
+  co.max_attempts = 2;
+  co.tls_cert_file = dir + "/node.pem";
+  co.tls_key_file = dir + "/node.key";
+  co.tls_ca_file = dir + "/ca.pem";
+  client::Client tls_client(co);
+  EXPECT_TRUE(tls_client.Put("over-tls", "v").ok());
+  co.tls_cert_file = dir + "/missing.pem";
+  auto bad = client::Client(co).Get("k");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, client::ErrorCode::kInvalidArgument);
+  auto c = NewClient();
+  EXPECT_FALSE(c.Get("k").ok());
+  EXPECT_TRUE(WaitFor([&] { return Logged("closing connection from"); }));
+  server_.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -127,6 +128,24 @@ inline bool WaitClosed(int fd, std::chrono::milliseconds timeout) {
     if (n <= 0) return true;
   }
   return false;
+}
+
+// Writes a throwaway CA (ca.pem), a node certificate it signs (node.pem,
+// node.key) and a self-signed rogue certificate (rogue.pem, rogue.key) into
+// `dir` with openssl. EC keys keep it fast. True on success.
+inline bool MakeTestCertificates(const std::string& dir) {
+  std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  std::string cmd =
+      "cd '" + dir + "' && openssl req -x509" + key +
+      " -keyout ca.key -out ca.pem -days 2 -subj /CN=sb-test-ca && "
+      "openssl req" +
+      key +
+      " -keyout node.key -out node.csr -subj /CN=sb-node && "
+      "openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key "
+      "-CAcreateserial -out node.pem -days 2 && "
+      "openssl req -x509" +
+      key + " -keyout rogue.key -out rogue.pem -days 2 -subj /CN=rogue";
+  return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0;
 }
 
 // Resident set size of this process, bytes.

@@ -232,24 +232,7 @@ class TlsTest : public ::testing::Test {
     char tmpl[] = "/tmp/sb-wire-tls-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    // A throwaway CA, a node certificate it signs, and a rogue self-signed
-    // certificate. EC keys keep this fast.
-    std::string d = dir_;
-    std::string key =
-        " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    std::string cmd =
-        "cd " + d + " && openssl req -x509" + key +
-        " -keyout ca.key -out ca.pem -days 2 -subj /CN=sb-test-ca && "
-        "openssl req" +
-        key +
-        " -keyout node.key -out node.csr -subj /CN=sb-node && "
-        "openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key "
-        "-CAcreateserial -out node.pem -days 2 && "
-        "openssl req -x509" +
-        key +
-        " -keyout rogue.key -out rogue.pem -days 2 -subj /CN=rogue"
-        " >/dev/null 2>&1";
-    ASSERT_EQ(std::system((cmd + " >/dev/null 2>&1").c_str()), 0);
+    ASSERT_TRUE(MakeTestCertificates(dir_));
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   ConfigSection TlsConfig(const std::string& cert, const std::string& key) {

@@ -14,12 +14,6 @@ using apache::thrift::transport::TTransportException;
 
 namespace {
 constexpr uint32_t kCoalesceBytes = 4096;
-
-// Guards Interrupt() against Close() reusing the descriptor.
-std::mutex& FdMutex() {
-  static std::mutex mu;
-  return mu;
-}
 }  // namespace
 
 const char* ReadResultName(ReadResult r) {
@@ -70,13 +64,13 @@ FramedConnection::FramedConnection(
 FramedConnection::~FramedConnection() { Close(); }
 
 void FramedConnection::Interrupt() {
-  std::lock_guard<std::mutex> lock(FdMutex());
+  std::lock_guard<std::mutex> lock(fd_mu_);
   interrupted_ = true;
   if (socket_->isOpen()) ::shutdown(socket_->getSocketFD(), SHUT_RDWR);
 }
 
 void FramedConnection::Close() {
-  std::lock_guard<std::mutex> lock(FdMutex());
+  std::lock_guard<std::mutex> lock(fd_mu_);
   try {
     socket_->close();
   } catch (const std::exception&) {
@@ -102,6 +96,12 @@ int FramedConnection::ReadExactly(uint8_t* buf, size_t n, int64_t deadline_ms,
       r = socket_->read(buf + got, static_cast<uint32_t>(n - got));
     } catch (const TTransportException& e) {
       if (e.getType() == TTransportException::TIMED_OUT) return -1;
+      if (e.getType() == TTransportException::END_OF_FILE) {
+        // TLS reports an orderly close this way; plain sockets return 0.
+        *eof_at_start = (got == 0);
+        *why = got == 0 ? "closed by peer" : "closed by peer inside a frame";
+        return -2;
+      }
       *why = e.what();
       return -2;
     } catch (const std::exception& e) {
@@ -154,15 +154,14 @@ ReadResult FramedConnection::ReadFrame(std::string* payload, std::string* why) {
   return rc == 0 ? ReadResult::kOk : ReadResult::kError;
 }
 
-bool FramedConnection::WriteFrame(const std::string& payload,
+bool FramedConnection::WriteFrame(const uint8_t* payload, size_t size,
                                   std::string* why) {
-  if (payload.size() > limits_.max_frame_bytes) {
-    *why = "frame of " + std::to_string(payload.size()) +
-           " bytes over max_frame_bytes=" +
+  if (size > limits_.max_frame_bytes) {
+    *why = "frame of " + std::to_string(size) + " bytes over max_frame_bytes=" +
            std::to_string(limits_.max_frame_bytes);
     return false;
   }
-  uint32_t len = static_cast<uint32_t>(payload.size());
+  uint32_t len = static_cast<uint32_t>(size);
   uint8_t header[4] = {
       static_cast<uint8_t>(len >> 24), static_cast<uint8_t>(len >> 16),
       static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)};
@@ -172,11 +171,11 @@ bool FramedConnection::WriteFrame(const std::string& payload,
       // One write (one TCP segment with NODELAY) for small frames.
       uint8_t buf[4 + kCoalesceBytes];
       memcpy(buf, header, 4);
-      memcpy(buf + 4, payload.data(), len);
+      memcpy(buf + 4, payload, len);
       socket_->write(buf, 4 + len);
     } else {
       socket_->write(header, 4);
-      socket_->write(reinterpret_cast<const uint8_t*>(payload.data()), len);
+      socket_->write(payload, len);
     }
     socket_->flush();
     return true;

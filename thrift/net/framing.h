@@ -20,7 +20,10 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+
+#include "thrift/net/binary_check.h"
 
 namespace sb::wire {
 
@@ -56,10 +59,16 @@ class FramedConnection {
 
   // Writes one frame (header + payload) and flushes. False + *why on error
   // or when payload exceeds max_frame_bytes.
-  bool WriteFrame(const std::string& payload, std::string* why);
+  bool WriteFrame(const std::string& payload, std::string* why) {
+    return WriteFrame(reinterpret_cast<const uint8_t*>(payload.data()),
+                      payload.size(), why);
+  }
+  bool WriteFrame(const uint8_t* payload, size_t len, std::string* why);
 
   // Makes a blocked or future read/write fail. Thread-safe, idempotent.
   void Interrupt();
+  // True once Interrupt() was called (the server is stopping).
+  bool interrupted() const { return interrupted_; }
   // Closes the socket. Called by the owning thread only.
   void Close();
 
@@ -78,6 +87,8 @@ class FramedConnection {
   FrameLimits limits_;
   std::string peer_;
   std::atomic<bool> interrupted_{false};
+  // Guards Interrupt() against Close() releasing the descriptor.
+  std::mutex fd_mu_;
 };
 
 // Monotonic milliseconds.
@@ -97,10 +108,15 @@ std::string Serialize(const T& value) {
   return buf->getBufferAsString();
 }
 
-// Decodes `bytes` into *value. False + *why on malformed input; never
-// allocates more than a small multiple of bytes.size().
+// Decodes `bytes` (exactly one struct) into *value. False + *why on
+// malformed input; the bytes are checked structurally first, and decoding
+// never allocates more than a small multiple of bytes.size().
 template <typename T>
 bool Deserialize(const std::string& bytes, T* value, std::string* why) {
+  if (!CheckBinaryStruct(reinterpret_cast<const uint8_t*>(bytes.data()),
+                         bytes.size(), why)) {
+    return false;
+  }
   try {
     auto buf = std::make_shared<apache::thrift::transport::TMemoryBuffer>(
         reinterpret_cast<uint8_t*>(const_cast<char*>(bytes.data())),

@@ -233,6 +233,25 @@ TEST_P(Agreement, UnreliableAgree) {
   SIM_ASSERT_TRUE(c().One("100", 5, true, 3000) != 0);
 }
 
+TEST_P(Agreement, LostPipelinedAppendsAreResent) {
+  // Appends pipelined to a follower are lost on the way, and nothing new is
+  // proposed afterwards: the leader must notice the missing
+  // acknowledgements and resend, or the entry never commits.
+  Make(3);
+  SIM_ASSERT_TRUE(c().One("a=1", 3, false) != 0);
+  uint64_t leader = c().CheckOneLeader();
+  uint64_t a = leader % 3 + 1, b = a % 3 + 1;
+  c().Disconnect(a);
+  c().net().SetLink(leader, b, false);
+  uint64_t index = 0;
+  SIM_ASSERT_OK(c().Propose(leader, "a=2", &index));
+  c().RunTicks(3);
+  c().net().SetLink(leader, b, true);
+  auto data = c().Wait(index, 2, 20 * kElection);
+  SIM_ASSERT_TRUE(data.has_value());
+  SIM_EXPECT_EQ(*data, "a=2");
+}
+
 SB_INSTANTIATE_SCENARIOS(Agreement, "raft");
 
 }  // namespace

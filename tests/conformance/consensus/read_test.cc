@@ -17,9 +17,19 @@ class Reads : public Scenario {
     std::map<std::string, int> started;  // read context -> acked at start
     int served = 0;
     stale_leader_reads_ = 0;
+    SIM_ASSERT_NE(c().CheckOneLeader(), 0u);
     for (int round = 0; round < 60; ++round) {
       double p = rng().Next() % 1000 / 1000.0;
-      if (p < 0.3) {
+      uint64_t leader = c().Leader();
+      if (round == 0 && leader != 0) {
+        // First, always strand the leader in a minority.
+        uint64_t other = leader % n + 1;
+        std::vector<uint64_t> majority;
+        for (uint64_t id = 1; id <= n; ++id) {
+          if (id != leader && id != other) majority.push_back(id);
+        }
+        c().net().Partition({majority, {leader, other}}, {1, 2, 3, 4, 5});
+      } else if (p < 0.3) {
         // Split 3/2 at random; the old leader may land in the minority and
         // keep believing it leads for a while.
         std::vector<uint64_t> ids = {1, 2, 3, 4, 5};

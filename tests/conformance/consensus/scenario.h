@@ -23,7 +23,7 @@ struct ScenarioParam {
 };
 
 inline std::vector<ScenarioParam> ScenarioParams(
-    const std::vector<std::string>& plugins, size_t default_seeds = 2) {
+    const std::vector<std::string>& plugins, size_t default_seeds = 4) {
   std::vector<ScenarioParam> out;
   for (const std::string& p : plugins) {
     for (uint64_t s : SimSeeds(default_seeds)) out.push_back({p, s});

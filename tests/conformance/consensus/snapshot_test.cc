@@ -131,6 +131,51 @@ TEST_P(Snapshot, Init) {
   }
 }
 
+TEST_P(Snapshot, ChurnWithCompactionAndCrashesMidTransfer) {
+  // Crashes and partitions at random while every node compacts often and
+  // snapshots travel in many small chunks: transfers get cut by crashes,
+  // restarts and replaced snapshots, and must still converge.
+  const uint64_t n = 5;
+  Make(n, NetworkOptions::Unreliable(), kSnapEvery, SmallChunks());
+  int value = 0;
+  for (int step = 0; step < 400; ++step) {
+    uint64_t leader = c().Leader();
+    if (leader != 0) {
+      for (int i = 0; i < 3; ++i) {
+        (void)c().Propose(
+            leader,
+            "k" + std::to_string(value % 9) + "=" + std::to_string(value),
+            nullptr);
+        ++value;
+      }
+    }
+    uint64_t victim = rng().Range(1, n);
+    double p = rng().Next() % 1000 / 1000.0;
+    if (p < 0.1) {
+      c().Crash(victim);
+    } else if (p < 0.3 && !c().IsUp(victim)) {
+      SIM_ASSERT_OK(c().Restart(victim));
+    } else if (p < 0.4) {
+      c().Disconnect(victim);
+    } else if (p < 0.6) {
+      c().Connect(victim);
+    }
+    c().RunTicks(rng().Range(1, 5));
+  }
+  c().net().set_options(NetworkOptions::Reliable());
+  for (uint64_t id : c().ids()) {
+    if (!c().IsUp(id)) {
+      SIM_ASSERT_OK(c().Restart(id));
+    }
+    c().Connect(id);
+  }
+  SIM_ASSERT_TRUE(c().One("final=1", n, true, 5000) != 0);
+  uint64_t leader = c().CheckOneLeader();
+  for (uint64_t id : c().ids()) {
+    SIM_EXPECT_EQ(c().sm(id).kv, c().sm(leader).kv);
+  }
+}
+
 SB_INSTANTIATE_SCENARIOS(Snapshot, "raft");
 
 }  // namespace

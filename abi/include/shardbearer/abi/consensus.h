@@ -262,7 +262,8 @@ typedef struct sb_consensus_vtable {
   /* Propose an application entry (bytes borrowed, copied). On success
    * *out_index (may be NULL) is the index it will have if committed in the
    * current term. Not leader: SB_ABORTED (status() names the leader);
-   * leadership transfer in progress or pipeline full: SB_BUSY. */
+   * leadership transfer in progress: SB_BUSY; payload over the plugin's
+   * limit: SB_TOO_LARGE. */
   sb_code (*propose)(sb_consensus* c, sb_bytes data, uint64_t* out_index,
                      sb_status* st);
 

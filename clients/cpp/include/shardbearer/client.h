@@ -27,6 +27,10 @@
 #include <variant>
 #include <vector>
 
+namespace sb::wire {
+class TlsContext;
+}
+
 namespace sb::client {
 
 enum class ErrorCode {
@@ -65,6 +69,11 @@ struct ClientOptions {
   int max_attempts = 8;
   int backoff_ms = 50;     // doubles per retry, capped at 2 s
   uint64_t client_id = 0;  // 0: random
+  // Mutual TLS (the server's [api] TLS files' counterpart): all three set,
+  // or none for plain TCP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_file;
 };
 
 struct CasOutcome {
@@ -108,6 +117,8 @@ class Client {
   size_t next_address_ = 0;
   std::string override_address_;  // leader hint to try next
   std::unique_ptr<Conn> conn_;
+  std::shared_ptr<sb::wire::TlsContext> tls_;  // null: plain TCP
+  std::string tls_error_;                      // why TLS could not be set up
 };
 
 }  // namespace sb::client

@@ -1,0 +1,143 @@
+// A running shardbearerd serves its client port: Admin status answers with
+// the node's identity, Kv answers the typed NotReady until orders serve
+// data, and SIGTERM stops the node cleanly.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSocket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "host/common/node_number.h"
+#include "shardbearer/wire/Admin.h"
+#include "shardbearer/wire/Kv.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace tt = apache::thrift::transport;
+namespace tp = apache::thrift::protocol;
+namespace wire = shardbearer::wire;
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+bool Accepts(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
+// Waits up to `seconds` for `pid` to exit; returns its wait status or -1.
+int WaitExit(pid_t pid, int seconds) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+class ServingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sb-serving-test-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    client_port_ = FreePort();
+    const fs::path config = dir_ / "n.toml";
+    std::ofstream(config) << "[node]\nid = \"radiant-s\"\ndata_dir = \""
+                          << (dir_ / "data").string()
+                          << "\"\nlisten_peer = \"127.0.0.1:" << FreePort()
+                          << "\"\nlisten_client = \"127.0.0.1:" << client_port_
+                          << "\"\nsingle_node = true\n"
+                          << "[logging]\nsink = \"file\"\nfile = \""
+                          << (dir_ / "node.log").string() << "\"\n";
+    pid_ = fork();
+    if (pid_ == 0) {
+      execl(SHARDBEARERD, SHARDBEARERD, "--config", config.c_str(), nullptr);
+      _exit(127);
+    }
+    ASSERT_GT(pid_, 0);
+    for (int i = 0; i < 400 && !Accepts(client_port_); ++i) {
+      ASSERT_EQ(waitpid(pid_, nullptr, WNOHANG), 0) << "shardbearerd exited";
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(Accepts(client_port_)) << "client port never opened";
+  }
+
+  void TearDown() override {
+    if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    fs::remove_all(dir_);
+  }
+
+  fs::path dir_;
+  int client_port_ = 0;
+  pid_t pid_ = -1;
+};
+
+TEST_F(ServingTest, AdminStatusKvNotReadyAndCleanStop) {
+  auto sock = std::make_shared<tt::TSocket>("127.0.0.1", client_port_);
+  sock->setRecvTimeout(10000);
+  auto trans = std::make_shared<tt::TFramedTransport>(sock);
+  auto proto = std::make_shared<tp::TBinaryProtocol>(trans);
+  wire::AdminClient admin(proto);
+  wire::KvClient kv(proto);
+  trans->open();
+
+  wire::NodeStatus st;
+  admin.status(st);
+  EXPECT_EQ(static_cast<uint64_t>(st.node_id), sb::NodeNumber("radiant-s"));
+  EXPECT_EQ(st.client_address, "127.0.0.1:" + std::to_string(client_port_));
+  bool has_storage = false;
+  for (const auto& p : st.plugins) has_storage |= p.rfind("storage=", 0) == 0;
+  EXPECT_TRUE(has_storage);
+
+  wire::PutRequest put;
+  put.key = "k";
+  put.value = "v";
+  put.write_id.client_id = 7;
+  put.write_id.sequence = 1;
+  wire::PutResult pr;
+  EXPECT_THROW(kv.put(pr, put), wire::NotReady);
+  trans->close();
+
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  int status = WaitExit(pid_, 30);
+  pid_ = -1;
+  ASSERT_NE(status, -1) << "shardbearerd did not stop within 30 s";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+}  // namespace
