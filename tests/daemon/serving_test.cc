@@ -119,6 +119,7 @@ TEST_F(ServingTest, AdminStatusKvNotReadyAndCleanStop) {
   wire::NodeStatus st;
   admin.status(st);
   EXPECT_EQ(static_cast<uint64_t>(st.node_id), sb::NodeNumber("radiant-s"));
+  EXPECT_EQ(st.node_name, "radiant-s");
   EXPECT_EQ(st.client_address, "127.0.0.1:" + std::to_string(client_port_));
   bool has_storage = false;
   for (const auto& p : st.plugins) has_storage |= p.rfind("storage=", 0) == 0;
