@@ -6,6 +6,7 @@
 //   shardbearerd --version | --help
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <thrift/TOutput.h>
 
 #include <cstdio>
 #include <cstring>
@@ -102,6 +103,9 @@ int Run(const std::string& path, bool exit_after_start) {
     std::cerr << path << ": " << st.ToString() << "\n";
     return 1;
   }
+  // Thrift's own diagnostics ("Thrift: ...") go to the node's log.
+  apache::thrift::GlobalOutput.setOutputFunction(
+      [](const char* msg) { spdlog::debug("thrift: {}", msg); });
   // Block the stop signals before any thread starts, so every thread
   // inherits the mask and only sigwait() below receives them.
   sigset_t stop;

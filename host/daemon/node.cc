@@ -160,6 +160,7 @@ Status Node::StartClassifier(const PluginLoader& loader) {
 Status Node::StartApiServer() {
   api::NodeInfo info;
   info.node_id = NodeNumber(config_.node.id);
+  info.node_name = config_.node.id;
   info.version = SB_VERSION;
   info.client_address = config_.node.advertise_client.ToString();
   info.peer_address = config_.node.advertise_peer.ToString();

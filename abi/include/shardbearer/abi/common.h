@@ -39,6 +39,21 @@
  *     as the loaded shared object).
  *
  *  7. Thread safety is stated per kind in the kind's header.
+ *
+ *  8. Output structs (filled by the callee for the caller, e.g. counters or
+ *     status): the caller sets struct_size to the size it knows; the callee
+ *     writes only the members that fit in it and never past it.
+ *
+ *  9. An sb_status* parameter may be NULL: the callee then reports only the
+ *     code (sb_status_set and sb_status_ok handle NULL).
+ *
+ * 10. Signals belong to the host. It ignores SIGPIPE before loading any
+ *     plugin; plugins install no signal handlers and use MSG_NOSIGNAL (or
+ *     rely on the host's SIG_IGN) when writing to sockets.
+ *
+ * 11. A plugin rejecting a configuration key names it in single quotes
+ *     ('sync_wal'): the host finds the key in the message and points the
+ *     operator at its file:line:column.
  */
 #ifndef SHARDBEARER_ABI_COMMON_H_
 #define SHARDBEARER_ABI_COMMON_H_
@@ -72,7 +87,9 @@ extern "C" {
 #endif
 
 /* True if the struct at `p`, whose producer set struct_size, contains
- * `member` entirely. Use before reading a member added in a later minor. */
+ * `member` entirely. Use before reading a member added in a later minor.
+ * Needs GCC or Clang (__typeof__); elsewhere, compare struct_size with
+ * offsetof + sizeof by hand. */
 #define SB_HAS_FIELD(p, member)                                  \
   ((p) != NULL && (size_t)(p)->struct_size >=                    \
                       offsetof(__typeof__(*(p)), member) +       \
