@@ -12,6 +12,7 @@
 
 #include "host/api/startup_handlers.h"
 #include "host/common/node_number.h"
+#include "host/radiant/kv_handler.h"
 
 namespace sb {
 
@@ -58,13 +59,19 @@ StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   SB_RETURN_IF_ERROR(node->OpenStorage(node->plugins_.front()));
   SB_RETURN_IF_ERROR(node->RecordIdentity());
   SB_RETURN_IF_ERROR(node->StartClassifier(loader));
+  SB_RETURN_IF_ERROR(node->StartOrders());
   SB_RETURN_IF_ERROR(node->StartApiServer());
   return node;
 }
 
 Node::~Node() {
+  // Reverse order of start: no Kv call may reach the runtime once it stops,
+  // and the runtime's driver writes to storage until it is joined.
   if (api_) api_->Stop();
   api_.reset();
+  if (orders_) orders_->Stop();
+  orders_.reset();
+  consensus_services_.reset();
   classifier_.reset();  // detaches its filters
   classifier_services_.reset();
   storage_.reset();
@@ -157,6 +164,39 @@ Status Node::StartClassifier(const PluginLoader& loader) {
   return Status::OK();
 }
 
+Status Node::StartOrders() {
+  if (!config_.node.single_node) {
+    spdlog::info(
+        "not in single-node mode: Kv answers NotReady (multi-node orders are "
+        "not served by this version)");
+    return Status::OK();
+  }
+  const LoadedPlugin* consensus = nullptr;
+  for (const auto& p : plugins_) {
+    if (p.kind == SB_KIND_CONSENSUS) consensus = &p;
+  }
+  if (consensus == nullptr) {
+    return Status::Internal("no consensus plugin loaded");
+  }
+  radiant::OrderRuntimeOptions o;
+  o.node_number = NodeNumber(config_.node.id);
+  o.cluster = config_.cluster;
+  o.compaction = config_.compaction;
+  o.consensus_config = radiant::ConsensusConfigOf(*consensus->section);
+  consensus_services_ =
+      std::make_unique<PluginHostServices>(consensus->library->name());
+  auto rt = radiant::OrderRuntime::Start(o, storage_.get(), consensus->library,
+                                         consensus_services_->table());
+  if (!rt.ok()) {
+    return consensus->section->AnnotatePluginError(
+        rt.status().Annotate("single-node order"));
+  }
+  orders_ = std::move(rt).value();
+  spdlog::info("single-node mode: one order of {} shards on consensus '{}'",
+               config_.cluster.shards, consensus->library->name());
+  return Status::OK();
+}
+
 Status Node::StartApiServer() {
   api::NodeInfo info;
   info.node_id = NodeNumber(config_.node.id);
@@ -171,9 +211,26 @@ Status Node::StartApiServer() {
   if (config_.classifier) {
     info.plugins.push_back("classifier=" + config_.classifier->plugin);
   }
+  std::shared_ptr<api::KvHandler> kv;
+  if (orders_) {
+    radiant::KvHandlerOptions ko;
+    ko.request_timeout_ms = config_.cluster.request_timeout_ms;
+    ko.max_value_bytes = config_.limits.max_value_bytes;
+    ko.tick_ms = config_.cluster.tick_ms;
+    const uint64_t self = NodeNumber(config_.node.id);
+    const std::string self_address = config_.node.advertise_client.ToString();
+    ko.address_of = [self, self_address](uint64_t node) {
+      return node == self ? self_address : std::string();
+    };
+    kv =
+        std::make_shared<radiant::OrderKvHandler>(orders_.get(), std::move(ko));
+  } else {
+    kv = std::make_shared<api::NotReadyKvHandler>(
+        "this radiant does not serve data: multi-node orders are not "
+        "running in this version (single_node = true serves data)");
+  }
   api_ = std::make_unique<api::ApiServer>(
-      std::make_shared<api::NotReadyKvHandler>(
-          "this radiant does not serve data yet: orders are not running"),
+      std::move(kv),
       std::make_shared<api::StartupAdminHandler>(std::move(info)));
   Status st = api_->Start(api::ApiServerOptionsFromConfig(config_));
   if (!st.ok()) {
@@ -192,6 +249,11 @@ std::string Node::Report() const {
       << "  listen_peer    " << config_.node.listen_peer.ToString() << "\n"
       << "  listen_client  " << config_.node.listen_client.ToString()
       << (api_ ? " (serving Kv and Admin)" : "") << "\n"
+      << "  orders         "
+      << (orders_ ? "single-node: order 1, " +
+                        std::to_string(config_.cluster.shards) + " shards"
+                  : std::string("none (Kv answers NotReady)"))
+      << "\n"
       << "  node number    " << NodeNumber(config_.node.id) << "\n"
       << "  plugins:\n";
   for (const auto& p : plugins_) {

@@ -5,10 +5,14 @@
 // record or verify the node's identity in the "node" keyspace (a data
 // directory belongs to one node id forever), then start the classifier when
 // [classifier] is configured (ClassifierManager's rules decide whether a
-// missing privilege stops the start), then serve the public API (Kv and
-// Admin) on listen_client. Until orders serve data, Kv answers NotReady and
-// Admin answers this node's status. Report() describes what was loaded. The
-// replicated roles (order, herald, council) are built on this.
+// missing privilege stops the start). With [node] single_node = true, start
+// the one order of the cluster (group 1, every shard, this node its only
+// voter; host/radiant/order_runtime.h) and serve Kv from it; otherwise Kv
+// answers NotReady until multi-node orders exist. Then serve the public API
+// (Kv and Admin) on listen_client; Admin answers this node's status.
+// Report() describes what was loaded. Stopping runs in reverse: the API
+// server first (no handler call in progress), then the order runtime
+// (driver thread joined), then storage.
 //
 // Thread safety: a Node is driven by one thread (main).
 #pragma once
@@ -24,6 +28,7 @@
 #include "host/daemon/plugins.h"
 #include "host/log/host_services.h"
 #include "host/plugin/storage.h"
+#include "host/radiant/order_runtime.h"
 
 namespace sb {
 
@@ -45,6 +50,7 @@ class Node {
   Status OpenStorage(const LoadedPlugin& plugin);
   Status RecordIdentity();
   Status StartClassifier(const PluginLoader& loader);
+  Status StartOrders();
   Status StartApiServer();
 
   NodeConfig config_;
@@ -55,6 +61,10 @@ class Node {
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<PluginHostServices> classifier_services_;
   std::unique_ptr<ClassifierManager> classifier_;  // null: not configured
+  // Single-node mode only (null otherwise). Uses storage_: declared after it
+  // so it is destroyed first.
+  std::unique_ptr<PluginHostServices> consensus_services_;
+  std::unique_ptr<radiant::OrderRuntime> orders_;
   std::unique_ptr<api::ApiServer> api_;
   uint64_t starts_ = 0;
 };

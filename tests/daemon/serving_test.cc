@@ -1,6 +1,7 @@
-// A running shardbearerd serves its client port: Admin status answers with
-// the node's identity, Kv answers the typed NotReady until orders serve
-// data, and SIGTERM stops the node cleanly.
+// A running shardbearerd outside single-node mode serves its client port:
+// Admin status answers with the node's identity, Kv answers the typed
+// NotReady (multi-node orders are not served yet; single_node_test.cc covers
+// the mode that serves data), and SIGTERM stops the node cleanly.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -56,7 +57,8 @@ class ServingTest : public ::testing::Test {
                           << (dir_ / "data").string()
                           << "\"\nlisten_peer = \"127.0.0.1:" << FreePort()
                           << "\"\nlisten_client = \"127.0.0.1:" << client_port_
-                          << "\"\nsingle_node = true\n"
+                          << "\"\nseeds = [\"127.0.0.1:" << FreePort()
+                          << "\"]\n"
                           << "[logging]\nsink = \"file\"\nfile = \""
                           << (dir_ / "node.log").string() << "\"\n";
     pid_ = fork();

@@ -1,0 +1,180 @@
+// host/radiant/kv_handler.cc — see kv_handler.h.
+#include "host/radiant/kv_handler.h"
+
+#include <chrono>
+#include <utility>
+
+#include "host/order/shard.h"
+
+namespace sb::radiant {
+
+namespace {
+
+namespace wire = api::wire;
+using api::ApiError;
+using api::ApiOr;
+
+// Beyond the herald's own deadline: its outcome-unknown answer normally
+// arrives first; this only covers a driver thread that stalled.
+constexpr uint32_t kWaitSlackMs = 1000;
+
+}  // namespace
+
+OrderKvHandler::OrderKvHandler(OrderRuntime* runtime, KvHandlerOptions options)
+    : rt_(runtime), opts_(std::move(options)) {}
+
+ApiError OrderKvHandler::FromStatus(const Status& s, bool write) const {
+  if (s.IsOutcomeUnknown()) {
+    return ApiError::Timeout(
+        (write ? "outcome unknown, retry with the same write_id: "
+               : "read timed out: ") +
+        s.message());
+  }
+  if (s.code() == Code::kUnavailable) {
+    const uint64_t leader = rt_->leader();
+    if (leader != 0 && leader != rt_->node_number()) {
+      std::string hint = opts_.address_of ? opts_.address_of(leader) : "";
+      return ApiError::WrongLeader(s.message(), std::move(hint),
+                                   static_cast<int64_t>(leader));
+    }
+    return ApiError::NotReady(s.message(),
+                              static_cast<int32_t>(opts_.tick_ms * 10));
+  }
+  // Anything else (a storage error under the order): the request did not
+  // complete here; retrying later is the only thing a client can do.
+  return ApiError::NotReady("order 1: " + s.ToString(),
+                            static_cast<int32_t>(opts_.tick_ms * 10));
+}
+
+ApiOr<order::CommandResult> OrderKvHandler::Write(order::Command c,
+                                                  const wire::WriteId& id) {
+  c.WithSession(static_cast<uint64_t>(id.client_id),
+                static_cast<uint64_t>(id.sequence), 0);
+  const uint16_t shard = c.shard;
+  auto f = rt_->Propose(std::move(c));
+  const auto wait =
+      std::chrono::milliseconds(opts_.request_timeout_ms + kWaitSlackMs);
+  if (f.wait_for(wait) != std::future_status::ready) {
+    return ApiError::Timeout(
+        "outcome unknown, retry with the same write_id: no answer within " +
+        std::to_string(wait.count()) + " ms");
+  }
+  StatusOr<order::CommandResult> r = f.get();
+  if (!r.ok()) return FromStatus(r.status(), /*write=*/true);
+  const order::CommandResult& res = *r;
+  switch (res.code) {
+    case order::ResultCode::kOk:
+      return res;
+    case order::ResultCode::kWrongGroup:
+      return ApiError::WrongGroup("shard not served by this order",
+                                  static_cast<int32_t>(shard), 0);
+    case order::ResultCode::kStaleSequence:
+      return ApiError::InvalidArgument(
+          "write_id sequence " + std::to_string(id.sequence) +
+          " is older than the client's last write (or its session expired)");
+    case order::ResultCode::kTooLarge:
+      return ApiError::TooLarge("value", static_cast<int64_t>(res.new_size),
+                                opts_.max_value_bytes);
+  }
+  return ApiError::NotReady("unknown result code " +
+                            std::to_string(static_cast<int>(res.code)));
+}
+
+ApiOr<wire::GetResult> OrderKvHandler::AwaitRead(
+    std::future<order::ReadResult>& f) {
+  const auto wait =
+      std::chrono::milliseconds(opts_.request_timeout_ms + kWaitSlackMs);
+  if (f.wait_for(wait) != std::future_status::ready) {
+    return ApiError::Timeout("read: no answer within " +
+                             std::to_string(wait.count()) + " ms");
+  }
+  order::ReadResult r = f.get();
+  if (!r.ok()) return FromStatus(r.status(), /*write=*/false);
+  wire::GetResult out;
+  out.found = r->has_value();
+  if (out.found) {
+    out.__set_value(std::move(**r));
+  }
+  return out;
+}
+
+ApiOr<wire::GetResult> OrderKvHandler::Get(const wire::GetRequest& r) {
+  auto f = rt_->Get(order::ShardOf(r.key, rt_->shards()), r.key);
+  return AwaitRead(f);
+}
+
+ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(
+    const wire::MultiGetRequest& r) {
+  std::vector<std::pair<uint16_t, std::string>> keys;
+  keys.reserve(r.keys.size());
+  for (const std::string& k : r.keys) {
+    keys.emplace_back(order::ShardOf(k, rt_->shards()), k);
+  }
+  auto futures = rt_->MultiGet(keys);
+  wire::MultiGetResult out;
+  out.results.reserve(futures.size());
+  // Every future is waited for (they were queued together, so they are
+  // answered together); the first error answers the whole request.
+  std::optional<ApiError> error;
+  for (auto& f : futures) {
+    auto one = AwaitRead(f);
+    if (!one.ok()) {
+      if (!error) error = one.error();
+      continue;
+    }
+    out.results.push_back(std::move(one.value()));
+  }
+  if (error) return *error;
+  return out;
+}
+
+ApiOr<wire::PutResult> OrderKvHandler::Put(const wire::PutRequest& r) {
+  auto res = Write(
+      order::Command::Put(order::ShardOf(r.key, rt_->shards()), r.key, r.value),
+      r.write_id);
+  if (!res.ok()) return res.error();
+  wire::PutResult out;
+  out.applied_index = static_cast<int64_t>(res.value().index);
+  return out;
+}
+
+ApiOr<wire::AppendResult> OrderKvHandler::Append(const wire::AppendRequest& r) {
+  auto res =
+      Write(order::Command::Append(order::ShardOf(r.key, rt_->shards()), r.key,
+                                   r.value, opts_.max_value_bytes),
+            r.write_id);
+  if (!res.ok()) return res.error();
+  wire::AppendResult out;
+  out.applied_index = static_cast<int64_t>(res.value().index);
+  out.new_size = static_cast<int64_t>(res.value().new_size);
+  return out;
+}
+
+ApiOr<wire::DeleteResult> OrderKvHandler::Delete(const wire::DeleteRequest& r) {
+  auto res =
+      Write(order::Command::Delete(order::ShardOf(r.key, rt_->shards()), r.key),
+            r.write_id);
+  if (!res.ok()) return res.error();
+  wire::DeleteResult out;
+  out.existed = res.value().existed;
+  out.applied_index = static_cast<int64_t>(res.value().index);
+  return out;
+}
+
+ApiOr<wire::CasResult> OrderKvHandler::CompareAndSet(
+    const wire::CasRequest& r) {
+  const std::string* expected = r.__isset.expected ? &r.expected : nullptr;
+  const std::string* new_value = r.__isset.new_value ? &r.new_value : nullptr;
+  auto res =
+      Write(order::Command::CompareAndSet(order::ShardOf(r.key, rt_->shards()),
+                                          r.key, expected, new_value),
+            r.write_id);
+  if (!res.ok()) return res.error();
+  wire::CasResult out;
+  out.succeeded = res.value().cas_succeeded;
+  if (res.value().has_current) out.__set_current(res.value().current);
+  out.applied_index = static_cast<int64_t>(res.value().index);
+  return out;
+}
+
+}  // namespace sb::radiant

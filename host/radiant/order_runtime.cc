@@ -1,0 +1,254 @@
+// host/radiant/order_runtime.cc — see order_runtime.h.
+#include "host/radiant/order_runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <utility>
+
+namespace sb::radiant {
+
+namespace {
+
+uint64_t SteadyMs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+uint64_t WallMs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+// Cycles per loop round, at most: a round that never settles yields to the
+// tick and the stop flag instead of spinning forever.
+constexpr int kMaxCyclesPerRound = 1000;
+
+template <typename T>
+std::future<T> Ready(T value) {
+  std::promise<T> p;
+  p.set_value(std::move(value));
+  return p.get_future();
+}
+
+}  // namespace
+
+std::vector<ConfigEntry> ConsensusConfigOf(const PluginSection& section) {
+  std::vector<ConfigEntry> out;
+  out.reserve(section.entries.size());
+  for (const PluginConfigEntry& e : section.entries) {
+    out.push_back(ConfigEntry{e.key, e.value, e.type});
+  }
+  return out;
+}
+
+StatusOr<std::unique_ptr<OrderRuntime>> OrderRuntime::Start(
+    const OrderRuntimeOptions& options, Storage* storage,
+    std::shared_ptr<PluginLibrary> consensus,
+    const sb_host_services* consensus_host) {
+  std::unique_ptr<OrderRuntime> rt(new OrderRuntime(options));
+  const uint64_t self = options.node_number;
+
+  // A one-voter group has no one to send to: a message means the plugin
+  // believes in other members, which single-node mode never configures.
+  rt->driver_ = std::make_unique<ConsensusDriver>(
+      self, storage, std::move(consensus), consensus_host,
+      [](uint64_t to, uint64_t group, std::string_view message) {
+        spdlog::error(
+            "group {} asked to send {} bytes to node {}; single-node mode "
+            "has no peers, message dropped",
+            group, message.size(), to);
+      });
+  SB_RETURN_IF_ERROR(rt->driver_->Init());
+
+  std::vector<uint16_t> owned;
+  owned.reserve(options.cluster.shards);
+  for (uint32_t s = 0; s < options.cluster.shards; ++s) {
+    owned.push_back(static_cast<uint16_t>(s));
+  }
+  auto sm = order::OrderStateMachine::Open(
+      storage, order::OrderOptionsFor(options.cluster, kSingleNodeGroup,
+                                      std::move(owned)));
+  if (!sm.ok()) return sm.status().Annotate("order 1");
+  rt->sm_ = std::move(sm).value();
+
+  GroupOptions g;
+  g.group_id = kSingleNodeGroup;
+  g.seed = self ^ WallMs();
+  g.config = options.consensus_config;
+  // Only used when the group is brand new (nothing stored); a restart
+  // restores the members and log from storage.
+  g.bootstrap_voters = {self};
+  order::SetCompaction(options.compaction, &g);
+  Status st = rt->driver_->AddGroup(g, rt->sm_.get());
+  if (!st.ok()) return st.Annotate("order 1");
+
+  order::HeraldOptions ho;
+  ho.request_timeout_ms = options.cluster.request_timeout_ms;
+  ho.now_ms = SteadyMs;
+  ho.wall_ms = WallMs;
+  rt->herald_ = std::make_unique<order::Herald>(
+      rt->driver_.get(), kSingleNodeGroup, rt->sm_.get(), std::move(ho));
+
+  rt->thread_ = std::thread([r = rt.get()] { r->Loop(); });
+
+  // Bounded wait for the election (one election timeout for one voter).
+  const uint64_t deadline = SteadyMs() + options.leader_wait_ms;
+  while (!rt->ready_.load() && SteadyMs() < deadline) {
+    Status f = rt->failure();
+    if (!f.ok()) return f;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!rt->ready_.load()) {
+    return Status::Unavailable("order 1 was not led by this node within " +
+                               std::to_string(options.leader_wait_ms) + " ms");
+  }
+  spdlog::info("order 1 (shards 0..{}) led by this node (node {})",
+               options.cluster.shards - 1, self);
+  return rt;
+}
+
+OrderRuntime::~OrderRuntime() { Stop(); }
+
+void OrderRuntime::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  // The loop wakes at the next tick at the latest; a RunCycle in progress
+  // finishes first (storage writes are not interrupted half-way).
+  if (thread_.joinable()) thread_.join();
+  // Now this thread owns the herald: it answers what is still queued.
+  herald_.reset();
+}
+
+Status OrderRuntime::failure() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return failure_;
+}
+
+void OrderRuntime::Wake() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
+std::future<StatusOr<order::CommandResult>> OrderRuntime::Propose(
+    order::Command command) {
+  Status f = failure();
+  if (!f.ok()) return Ready<StatusOr<order::CommandResult>>(f);
+  auto fut = herald_->Propose(std::move(command));
+  Wake();
+  return fut;
+}
+
+std::future<order::ReadResult> OrderRuntime::Get(uint16_t shard,
+                                                 std::string key) {
+  Status f = failure();
+  if (!f.ok()) return Ready<order::ReadResult>(f);
+  auto fut = herald_->LinearizableGet(shard, std::move(key));
+  Wake();
+  return fut;
+}
+
+std::vector<std::future<order::ReadResult>> OrderRuntime::MultiGet(
+    const std::vector<std::pair<uint16_t, std::string>>& keys) {
+  std::vector<std::future<order::ReadResult>> out;
+  out.reserve(keys.size());
+  Status f = failure();
+  for (const auto& [shard, key] : keys) {
+    out.push_back(f.ok() ? herald_->LinearizableGet(shard, key)
+                         : Ready<order::ReadResult>(f));
+  }
+  // One wake for all: the next Pump puts them behind one read_index.
+  Wake();
+  return out;
+}
+
+bool OrderRuntime::RunUntilIdle() {
+  herald_->Pump();
+  for (int i = 0; i < kMaxCyclesPerRound; ++i) {
+    auto n = driver_->RunCycle();
+    Status st = n.ok() ? sm_->PublishApplied() : n.status();
+    if (!st.ok()) {
+      spdlog::critical("order 1 stopped: {}", st.ToString());
+      std::lock_guard<std::mutex> l(mu_);
+      failure_ = Status::Unavailable("order 1 stopped after an error: " +
+                                     st.ToString());
+      return false;
+    }
+    // The cycle's batches are written: results went to their futures;
+    // reads whose read index is now applied can be served, and writes
+    // queued meanwhile proposed.
+    herald_->Pump();
+    ConsensusInstance* inst = driver_->group(kSingleNodeGroup);
+    if (inst != nullptr) {
+      const ConsensusStatus cs = inst->GetStatus();
+      leader_.store(cs.leader);
+      if (cs.role == Role::kLeader && cs.commit == 0 && !marker_proposed_) {
+        // A brand-new group whose plugin commits nothing on election (solo;
+        // raft commits its leader no-op, Raft §8) has read index 0, which
+        // the herald cannot tell from "not answered yet". An empty entry
+        // gives the order a first committed index: it does not decode as a
+        // command, so every replica skips it the same way and only the
+        // applied index advances (state_machine.h).
+        uint64_t index = 0;
+        Status st = inst->Propose("", &index);
+        if (st.ok()) {
+          marker_proposed_ = true;
+          spdlog::info("order 1 is new: committing start marker at index {}",
+                       index);
+        } else {
+          spdlog::warn("order 1: start marker not proposed yet: {}",
+                       st.ToString());
+        }
+      }
+      // Served only once this node leads and a read point exists.
+      ready_.store(cs.role == Role::kLeader && cs.commit > 0);
+    }
+    if (*n == 0) return true;
+  }
+  return true;
+}
+
+void OrderRuntime::Loop() {
+  const auto tick = std::chrono::milliseconds(
+      opts_.cluster.tick_ms > 0 ? opts_.cluster.tick_ms : 100);
+  auto next_tick = std::chrono::steady_clock::now() + tick;
+  bool healthy = true;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait_until(l, next_tick, [this] { return stop_ || woken_; });
+      if (stop_) break;
+      woken_ = false;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_tick) {
+      if (healthy) driver_->Tick();
+      next_tick += tick;
+      // After a long stall, tick once and resynchronise instead of
+      // replaying every missed tick.
+      if (next_tick <= now) next_tick = now + tick;
+    }
+    if (healthy) {
+      healthy = RunUntilIdle();
+      if (!healthy) {
+        leader_.store(0);
+        ready_.store(false);
+      }
+    } else {
+      // Driver stopped: the herald still times out what it holds.
+      herald_->Pump();
+    }
+  }
+}
+
+}  // namespace sb::radiant
