@@ -112,9 +112,10 @@ exception InvalidArgument {
  * Writes carry a WriteId: a client picks a random non-zero client_id once
  * and numbers its writes 1, 2, 3, ...; a retried write (same client_id and
  * sequence) is applied at most once and answers the first outcome. A client
- * has at most one write outstanding per client_id. Sessions expire after a
- * server-side period of inactivity; a write on an expired session is
- * answered InvalidArgument.
+ * has at most one write outstanding per client_id. Sessions are kept per
+ * shard and expire after [cluster] session_expiry_ms without a write on
+ * that shard; a retry that arrives after its session expired is applied
+ * again, so a client must not retry a write for longer than that window.
  *
  * Not offered: range scans (keys are hash-partitioned; there is no global
  * order), transactions across keys, TTLs, watches. multi_get reads each key

@@ -152,6 +152,8 @@ std::string FormatConfig(const NodeConfig& c) {
   w.Num("failure_timeout_ms", c.cluster.failure_timeout_ms);
   w.Num("poll_interval_ms", c.cluster.poll_interval_ms);
   w.Num("request_timeout_ms", c.cluster.request_timeout_ms);
+  w.Num("session_expiry_ms", c.cluster.session_expiry_ms);
+  w.Num("max_sessions_per_shard", c.cluster.max_sessions_per_shard);
 
   w.Table("limits");
   w.Num("max_key_bytes", c.limits.max_key_bytes);
