@@ -105,8 +105,7 @@ typedef struct sb_classifier_vtable {
                        uint16_t peer_port, sb_status* st);
 
   /* The join port (0 = no join path). */
-  sb_code (*set_join_port)(sb_classifier* c, uint16_t join_port,
-                           sb_status* st);
+  sb_code (*set_join_port)(sb_classifier* c, uint16_t join_port, sb_status* st);
 
   /* Join token bucket: refills at `tokens_per_sec`, holds at most `burst`
    * tokens; starts full. Both at most 1000000. Resets the bucket. */
@@ -120,8 +119,7 @@ typedef struct sb_classifier_vtable {
 
   /* Remove the entry for exactly `cidr` (whatever its action).
    * SB_NOT_FOUND if there is none. */
-  sb_code (*remove_cidr)(sb_classifier* c, const char* cidr,
-                         sb_status* st);
+  sb_code (*remove_cidr)(sb_classifier* c, const char* cidr, sb_status* st);
 
   /* skb->priority given on egress to peer-port traffic and to traffic
    * from the client port. Values are tc priorities: 0..15 select a band

@@ -90,10 +90,10 @@ extern "C" {
  * `member` entirely. Use before reading a member added in a later minor.
  * Needs GCC or Clang (__typeof__); elsewhere, compare struct_size with
  * offsetof + sizeof by hand. */
-#define SB_HAS_FIELD(p, member)                                  \
-  ((p) != NULL && (size_t)(p)->struct_size >=                    \
-                      offsetof(__typeof__(*(p)), member) +       \
-                          sizeof(((__typeof__(*(p))*)0)->member))
+#define SB_HAS_FIELD(p, member)                                     \
+  ((p) != NULL &&                                                   \
+   (size_t)(p)->struct_size >= offsetof(__typeof__(*(p)), member) + \
+                                   sizeof(((__typeof__(*(p))*)0)->member))
 
 /* ---- Status ------------------------------------------------------------ */
 
@@ -101,20 +101,20 @@ extern "C" {
 typedef int32_t sb_code;
 enum {
   SB_OK = 0,
-  SB_NOT_FOUND = 1,         /* key, keyspace, peer or object absent */
-  SB_INVALID_ARGUMENT = 2,  /* caller error: bad config, bad key, bad frame */
-  SB_CORRUPTION = 3,        /* stored or received data fails validation */
-  SB_IO_ERROR = 4,          /* disk or OS error */
-  SB_NOT_SUPPORTED = 5,     /* optional operation the plugin lacks */
-  SB_BUSY = 6,              /* transient: try again (queue full, lock held) */
-  SB_OUTCOME_UNKNOWN = 7,   /* timed out or lost: the effect may or may not
-                               have happened; never reported as failure */
-  SB_TOO_LARGE = 8,         /* key, value, frame or batch over a limit */
-  SB_ABORTED = 9,           /* refused by protocol state (e.g. not leader) */
-  SB_UNAVAILABLE = 10,      /* closed, shutting down, or not ready */
-  SB_PERMISSION_DENIED = 11,/* missing privilege (e.g. CAP_BPF) */
-  SB_INTERNAL = 12,         /* invariant broken inside the callee */
-  SB_ALREADY_EXISTS = 13    /* object to create is already there */
+  SB_NOT_FOUND = 1,          /* key, keyspace, peer or object absent */
+  SB_INVALID_ARGUMENT = 2,   /* caller error: bad config, bad key, bad frame */
+  SB_CORRUPTION = 3,         /* stored or received data fails validation */
+  SB_IO_ERROR = 4,           /* disk or OS error */
+  SB_NOT_SUPPORTED = 5,      /* optional operation the plugin lacks */
+  SB_BUSY = 6,               /* transient: try again (queue full, lock held) */
+  SB_OUTCOME_UNKNOWN = 7,    /* timed out or lost: the effect may or may not
+                                have happened; never reported as failure */
+  SB_TOO_LARGE = 8,          /* key, value, frame or batch over a limit */
+  SB_ABORTED = 9,            /* refused by protocol state (e.g. not leader) */
+  SB_UNAVAILABLE = 10,       /* closed, shutting down, or not ready */
+  SB_PERMISSION_DENIED = 11, /* missing privilege (e.g. CAP_BPF) */
+  SB_INTERNAL = 12,          /* invariant broken inside the callee */
+  SB_ALREADY_EXISTS = 13     /* object to create is already there */
 };
 
 #define SB_STATUS_MESSAGE_MAX 512
@@ -166,8 +166,7 @@ typedef struct sb_bytes {
 
 /* Host-provided receiver for variable-size results. The bytes are borrowed:
  * valid only during the call, the receiver copies what it keeps. */
-typedef void (*sb_bytes_sink)(void* sink_ctx, const uint8_t* data,
-                              size_t len);
+typedef void (*sb_bytes_sink)(void* sink_ctx, const uint8_t* data, size_t len);
 
 /* ---- Plugin configuration --------------------------------------------- */
 

@@ -111,11 +111,11 @@ typedef struct sb_consensus_message {
  * sets its applied index to `index`. */
 typedef struct sb_consensus_snapshot_chunk {
   uint32_t struct_size;
-  int32_t done;   /* non-zero: last chunk; install now */
-  uint64_t index; /* last log index the snapshot covers */
-  uint64_t offset;/* byte offset of `data` in the snapshot */
-  sb_bytes meta;  /* opaque snapshot metadata (owned by plugin) */
-  sb_bytes data;  /* chunk bytes (owned by plugin) */
+  int32_t done;    /* non-zero: last chunk; install now */
+  uint64_t index;  /* last log index the snapshot covers */
+  uint64_t offset; /* byte offset of `data` in the snapshot */
+  sb_bytes meta;   /* opaque snapshot metadata (owned by plugin) */
+  sb_bytes data;   /* chunk bytes (owned by plugin) */
 } sb_consensus_snapshot_chunk;
 
 /* A completed read_index request: reads issued after the request may be
@@ -200,8 +200,8 @@ typedef struct sb_consensus_log_reader {
 typedef struct sb_consensus_options {
   uint32_t struct_size;
   uint64_t group_id;
-  uint64_t node_id; /* this node; non-zero */
-  uint64_t seed;    /* the only source of randomness */
+  uint64_t node_id;        /* this node; non-zero */
+  uint64_t seed;           /* the only source of randomness */
   const sb_config* config; /* borrowed; the plugin's TOML section */
   /* Borrowed; the table and its ctx stay valid until destroy. */
   const sb_consensus_log_reader* log;
@@ -222,16 +222,16 @@ typedef struct sb_consensus_options {
 /* Observable state. Filled by status(). */
 typedef struct sb_consensus_status {
   uint32_t struct_size;
-  uint32_t role;       /* SB_ROLE_* */
-  uint64_t term;       /* opaque, comparable, never decreases */
-  uint64_t leader;     /* known leader, 0 if none */
-  uint64_t commit;     /* highest index known committed */
-  uint64_t applied;    /* highest index handed out in `committed` and
-                          acknowledged by advance */
-  uint64_t last_index; /* last index in this node's log */
-  uint64_t first_index;/* first index still in the log */
-  uint32_t voters;     /* number of voters in the active membership */
-  uint32_t learners;   /* number of learners */
+  uint32_t role;        /* SB_ROLE_* */
+  uint64_t term;        /* opaque, comparable, never decreases */
+  uint64_t leader;      /* known leader, 0 if none */
+  uint64_t commit;      /* highest index known committed */
+  uint64_t applied;     /* highest index handed out in `committed` and
+                           acknowledged by advance */
+  uint64_t last_index;  /* last index in this node's log */
+  uint64_t first_index; /* first index still in the log */
+  uint32_t voters;      /* number of voters in the active membership */
+  uint32_t learners;    /* number of learners */
 } sb_consensus_status;
 
 typedef void (*sb_consensus_member_fn)(void* fn_ctx, uint64_t node,

@@ -34,10 +34,10 @@
 extern "C" {
 #endif
 
-typedef struct sb_storage sb_storage;                 /* opaque, plugin */
-typedef struct sb_storage_batch sb_storage_batch;     /* opaque, plugin */
+typedef struct sb_storage sb_storage;                   /* opaque, plugin */
+typedef struct sb_storage_batch sb_storage_batch;       /* opaque, plugin */
 typedef struct sb_storage_snapshot sb_storage_snapshot; /* opaque, plugin */
-typedef struct sb_storage_iter sb_storage_iter;       /* opaque, plugin */
+typedef struct sb_storage_iter sb_storage_iter;         /* opaque, plugin */
 
 /* Capability flags reported by `flags`. */
 enum {
@@ -47,7 +47,7 @@ enum {
 typedef struct sb_storage_iter_options {
   uint32_t struct_size;
   const sb_storage_snapshot* snapshot; /* borrowed; NULL = live state */
-  sb_bytes lower_bound; /* borrowed, copied; len 0 = unbounded */
+  sb_bytes lower_bound;                /* borrowed, copied; len 0 = unbounded */
   sb_bytes upper_bound; /* borrowed, copied; exclusive; len 0 = unbounded */
 } sb_storage_iter_options;
 
@@ -91,8 +91,8 @@ typedef struct sb_storage_vtable {
   /* Single-operation writes: shorthand for a one-entry batch. */
   sb_code (*put)(sb_storage* db, uint32_t keyspace, sb_bytes key,
                  sb_bytes value, int32_t sync, sb_status* st);
-  sb_code (*del)(sb_storage* db, uint32_t keyspace, sb_bytes key,
-                 int32_t sync, sb_status* st);
+  sb_code (*del)(sb_storage* db, uint32_t keyspace, sb_bytes key, int32_t sync,
+                 sb_status* st);
 
   /* --- Write batches. Created empty; owned by host; freed with
    *     batch_free. Keys and values are copied into the batch. --- */
@@ -101,8 +101,8 @@ typedef struct sb_storage_vtable {
   void (*batch_clear)(sb_storage_batch* b);
   sb_code (*batch_put)(sb_storage_batch* b, uint32_t keyspace, sb_bytes key,
                        sb_bytes value, sb_status* st);
-  sb_code (*batch_delete)(sb_storage_batch* b, uint32_t keyspace,
-                          sb_bytes key, sb_status* st);
+  sb_code (*batch_delete)(sb_storage_batch* b, uint32_t keyspace, sb_bytes key,
+                          sb_status* st);
   /* Delete every key in [begin, end). begin == end is an empty range (a
    * no-op that still counts as an operation); begin > end is
    * SB_INVALID_ARGUMENT. */
@@ -154,9 +154,8 @@ typedef struct sb_storage_vtable {
 
   /* Approximate bytes used by keys in [begin, end) of a keyspace (len 0 end
    * = to the end). Cheap, may lag recent writes. */
-  sb_code (*approximate_size)(sb_storage* db, uint32_t keyspace,
-                              sb_bytes begin, sb_bytes end,
-                              uint64_t* out_bytes, sb_status* st);
+  sb_code (*approximate_size)(sb_storage* db, uint32_t keyspace, sb_bytes begin,
+                              sb_bytes end, uint64_t* out_bytes, sb_status* st);
 
   /* Make every write so far durable (for writes done with sync = 0). */
   sb_code (*sync)(sb_storage* db, sb_status* st);

@@ -75,18 +75,18 @@ typedef struct sb_transport_stats {
   uint64_t bytes_sent;        /* message payload bytes written */
   uint64_t messages_received; /* delivered to the host */
   uint64_t bytes_received;
-  uint64_t send_busy;         /* `send` calls refused with SB_BUSY */
-  uint64_t messages_dropped;  /* queued, then lost (connection failure,
-                                 remove_peer, shutdown) */
-  uint64_t envelopes_sent;    /* frames carrying messages (batching ratio =
-                                 messages_sent / envelopes_sent) */
-  uint64_t connects;          /* outbound connections established */
-  uint64_t connect_failures;  /* failed dials or refused handshakes */
-  uint64_t inbound_accepted;  /* inbound connections that passed handshake */
-  uint64_t inbound_refused;   /* inbound connections refused or closed for
-                                 bad input (handshake, frame, timeout, cap) */
-  uint64_t inbound_open;      /* inbound connections open now */
-  uint64_t outbound_open;     /* outbound connections open now */
+  uint64_t send_busy;        /* `send` calls refused with SB_BUSY */
+  uint64_t messages_dropped; /* queued, then lost (connection failure,
+                                remove_peer, shutdown) */
+  uint64_t envelopes_sent;   /* frames carrying messages (batching ratio =
+                                messages_sent / envelopes_sent) */
+  uint64_t connects;         /* outbound connections established */
+  uint64_t connect_failures; /* failed dials or refused handshakes */
+  uint64_t inbound_accepted; /* inbound connections that passed handshake */
+  uint64_t inbound_refused;  /* inbound connections refused or closed for
+                                bad input (handshake, frame, timeout, cap) */
+  uint64_t inbound_open;     /* inbound connections open now */
+  uint64_t outbound_open;    /* outbound connections open now */
 } sb_transport_stats;
 
 typedef struct sb_transport_vtable {
@@ -119,8 +119,8 @@ typedef struct sb_transport_vtable {
 
   /* Change a known peer's address; the current connection is closed and the
    * next send dials the new address. SB_NOT_FOUND if unknown. */
-  sb_code (*update_peer)(sb_transport* t, uint64_t node_id,
-                         const char* address, sb_status* st);
+  sb_code (*update_peer)(sb_transport* t, uint64_t node_id, const char* address,
+                         sb_status* st);
 
   /* Forget a peer: close its connections, drop its queue (counted in
    * messages_dropped), refuse it from now on. SB_NOT_FOUND if unknown. */
