@@ -81,12 +81,11 @@ ApiOr<order::CommandResult> OrderKvHandler::Write(order::Command c,
 }
 
 ApiOr<wire::GetResult> OrderKvHandler::AwaitRead(
-    std::future<order::ReadResult>& f) {
-  const auto wait =
-      std::chrono::milliseconds(opts_.request_timeout_ms + kWaitSlackMs);
-  if (f.wait_for(wait) != std::future_status::ready) {
-    return ApiError::Timeout("read: no answer within " +
-                             std::to_string(wait.count()) + " ms");
+    std::future<order::ReadResult>& f, Deadline deadline) {
+  if (f.wait_until(deadline) != std::future_status::ready) {
+    return ApiError::Timeout(
+        "read: no answer within " +
+        std::to_string(opts_.request_timeout_ms + kWaitSlackMs) + " ms");
   }
   order::ReadResult r = f.get();
   if (!r.ok()) return FromStatus(r.status(), /*write=*/false);
@@ -98,9 +97,15 @@ ApiOr<wire::GetResult> OrderKvHandler::AwaitRead(
   return out;
 }
 
+OrderKvHandler::Deadline OrderKvHandler::ReadDeadline() const {
+  return std::chrono::steady_clock::now() +
+         std::chrono::milliseconds(opts_.request_timeout_ms + kWaitSlackMs);
+}
+
 ApiOr<wire::GetResult> OrderKvHandler::Get(const wire::GetRequest& r) {
+  const Deadline deadline = ReadDeadline();
   auto f = rt_->Get(order::ShardOf(r.key, rt_->shards()), r.key);
-  return AwaitRead(f);
+  return AwaitRead(f, deadline);
 }
 
 ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(
@@ -110,6 +115,8 @@ ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(
   for (const std::string& k : r.keys) {
     keys.emplace_back(order::ShardOf(k, rt_->shards()), k);
   }
+  // One deadline for the whole request: the reads share one read index.
+  const Deadline deadline = ReadDeadline();
   auto futures = rt_->MultiGet(keys);
   wire::MultiGetResult out;
   out.results.reserve(futures.size());
@@ -117,7 +124,7 @@ ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(
   // answered together); the first error answers the whole request.
   std::optional<ApiError> error;
   for (auto& f : futures) {
-    auto one = AwaitRead(f);
+    auto one = AwaitRead(f, deadline);
     if (!one.ok()) {
       if (!error) error = one.error();
       continue;

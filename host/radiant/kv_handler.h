@@ -23,6 +23,7 @@
 // queues are locked); each call blocks its connection thread only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -63,8 +64,12 @@ class OrderKvHandler : public api::KvHandler {
   // mapped to an ApiError unless the command applied with kOk.
   api::ApiOr<order::CommandResult> Write(order::Command c,
                                          const api::wire::WriteId& id);
-  // Waits for a read and maps errors.
-  api::ApiOr<api::wire::GetResult> AwaitRead(std::future<order::ReadResult>& f);
+  using Deadline = std::chrono::steady_clock::time_point;
+  // When a read started now stops waiting.
+  Deadline ReadDeadline() const;
+  // Waits (until `deadline`) for a read and maps errors.
+  api::ApiOr<api::wire::GetResult> AwaitRead(std::future<order::ReadResult>& f,
+                                             Deadline deadline);
   api::ApiError FromStatus(const Status& s, bool write) const;
 
   OrderRuntime* rt_;

@@ -118,6 +118,7 @@ void OrderRuntime::Stop() {
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
+    if (failure_.ok()) failure_ = Status::Unavailable("order 1 stopped");
   }
   cv_.notify_all();
   // The loop wakes at the next tick at the latest; a RunCycle in progress

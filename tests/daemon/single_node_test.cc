@@ -79,9 +79,9 @@ wire::WriteId Id(int64_t client, int64_t seq) {
 class SingleNodeTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("sb-single-node-test-" + std::to_string(getpid()) + "-" +
-            GetParam());
+    dir_ =
+        fs::temp_directory_path() /
+        ("sb-single-node-test-" + std::to_string(getpid()) + "-" + GetParam());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     client_port_ = FreePort();
@@ -90,8 +90,8 @@ class SingleNodeTest : public ::testing::TestWithParam<std::string> {
     std::ofstream(config_) << "[node]\nid = \"radiant-1\"\ndata_dir = \""
                            << (dir_ / "data").string()
                            << "\"\nlisten_peer = \"127.0.0.1:" << FreePort()
-                           << "\"\nlisten_client = \"127.0.0.1:"
-                           << client_port_ << "\"\nsingle_node = true\n"
+                           << "\"\nlisten_client = \"127.0.0.1:" << client_port_
+                           << "\"\nsingle_node = true\n"
                            << "[cluster]\nshards = 16\ntick_ms = 20\n"
                            << "request_timeout_ms = 10000\n"
                            << "[storage]\nplugin = \"storage-rocksdb\"\n"
