@@ -22,6 +22,9 @@ std::future<StatusOr<CommandResult>> Herald::Propose(Command command) {
   auto pending = std::make_shared<Pending>();
   auto f = pending->promise.get_future();
   command.timestamp_ms = opts_.wall_ms();
+  if (command.kind == CommandKind::kAppend && command.value_limit == 0) {
+    command.value_limit = opts_.max_value_bytes;
+  }
   pending->deadline_ms = opts_.now_ms() + opts_.request_timeout_ms;
   std::lock_guard<std::mutex> l(mu_);
   writes_.push_back(Write{std::move(command), std::move(pending)});

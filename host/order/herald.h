@@ -49,6 +49,9 @@ using ReadResult = StatusOr<std::optional<std::string>>;
 
 struct HeraldOptions {
   uint64_t request_timeout_ms = 5000;  // [cluster] request_timeout_ms
+  // [limits] max_value_bytes: an append whose result would be larger is
+  // refused (TooLarge) by every replica alike, as it travels in the command.
+  uint32_t max_value_bytes = 1 << 20;
   // Monotonic clock in ms (injectable for tests).
   std::function<uint64_t()> now_ms;
   // Wall clock in ms for command timestamps (session expiry).
@@ -63,7 +66,8 @@ class Herald {
          HeraldOptions options);
   ~Herald();
 
-  // Queues a write. The command's timestamp is set here (wall clock). The
+  // Queues a write. The command's timestamp is set here (wall clock), and
+  // an append's value limit when it has none. The
   // future answers the command's result, or WrongLeader / OutcomeUnknown /
   // the apply error.
   std::future<StatusOr<CommandResult>> Propose(Command command);

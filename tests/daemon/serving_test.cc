@@ -22,39 +22,17 @@
 #include "host/common/node_number.h"
 #include "shardbearer/wire/Admin.h"
 #include "shardbearer/wire/Kv.h"
+#include "tests/daemon/ports.h"
 
 namespace {
+
+using sb::testing::Accepts;
+using sb::testing::FreePort;
 
 namespace fs = std::filesystem;
 namespace tt = apache::thrift::transport;
 namespace tp = apache::thrift::protocol;
 namespace wire = shardbearer::wire;
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-bool Accepts(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
 
 // Waits up to `seconds` for `pid` to exit; returns its wait status or -1.
 int WaitExit(pid_t pid, int seconds) {

@@ -177,13 +177,23 @@ TEST(ResultTest, RoundTripAndTruncation) {
 
 // The vectors published in docs/orders.md.
 TEST(ShardTest, Fnv1a64TestVectors) {
-  EXPECT_EQ(Fnv1a64(""), 0xcbf29ce484222325ull);
-  EXPECT_EQ(Fnv1a64("a"), 0xaf63dc4c8601ec8cull);
-  EXPECT_EQ(Fnv1a64("foobar"), 0x85944171f73967e8ull);
-  EXPECT_EQ(ShardOf("", 64), 37);
-  EXPECT_EQ(ShardOf("user:1", 64), 43);
-  EXPECT_EQ(ShardOf("hello", 16), 11);
-  EXPECT_EQ(ShardOf("foobar", 64), 40);
+  struct Vector {
+    std::string_view key;
+    uint64_t hash;
+    uint16_t of64, of16;
+  };
+  const Vector vectors[] = {
+      {"", 0xcbf29ce484222325ull, 37, 5},
+      {"a", 0xaf63dc4c8601ec8cull, 12, 12},
+      {"foobar", 0x85944171f73967e8ull, 40, 8},
+      {"user:1", 0xf7fd9aaa75081cebull, 43, 11},
+      {"hello", 0xa430d84680aabd0bull, 11, 11},
+  };
+  for (const Vector& v : vectors) {
+    EXPECT_EQ(Fnv1a64(v.key), v.hash) << v.key;
+    EXPECT_EQ(ShardOf(v.key, 64), v.of64) << v.key;
+    EXPECT_EQ(ShardOf(v.key, 16), v.of16) << v.key;
+  }
   EXPECT_EQ(ShardOf("anything", 1), 0);
 }
 

@@ -133,6 +133,7 @@ class OrderClusterTest : public ::testing::Test {
     for (auto& r : radiants_) {
       HeraldOptions o;
       o.request_timeout_ms = 5000;
+      o.max_value_bytes = 16;
       o.now_ms = [this] { return clock_ms_; };
       o.wall_ms = [this] { return 1'000'000 + clock_ms_; };
       r->herald = std::make_unique<Herald>(r->driver.get(), kGroup,
@@ -248,6 +249,13 @@ TEST_F(OrderClusterTest, HeraldAnswersWritesAndBatchesReads) {
   ASSERT_TRUE(ar.ok());
   EXPECT_TRUE(ar->duplicate);
   EXPECT_EQ(ar->index, wr->index);
+  // Appends carry the configured value limit (16 bytes here).
+  auto big = h->herald->Propose(Command::Append(s, "k", std::string(15, 'x')));
+  ASSERT_TRUE(RunUntil(big));
+  auto br = big.get();
+  ASSERT_TRUE(br.ok());
+  EXPECT_EQ(br->code, ResultCode::kTooLarge);
+  EXPECT_EQ(br->new_size, 17u);
 }
 
 TEST_F(OrderClusterTest, FollowerRefusesAndNamesTheHerald) {
