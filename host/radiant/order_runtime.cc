@@ -89,6 +89,7 @@ StatusOr<std::unique_ptr<OrderRuntime>> OrderRuntime::Start(
 
   order::HeraldOptions ho;
   ho.request_timeout_ms = options.cluster.request_timeout_ms;
+  ho.max_value_bytes = options.max_value_bytes;
   ho.now_ms = SteadyMs;
   ho.wall_ms = WallMs;
   rt->herald_ = std::make_unique<order::Herald>(

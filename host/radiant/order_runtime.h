@@ -63,6 +63,8 @@ struct OrderRuntimeOptions {
   uint64_t node_number = 0;  // NodeNumber([node] id)
   ClusterOptions cluster;
   CompactionOptions compaction;
+  // [limits] max_value_bytes: the largest value an append may produce.
+  uint32_t max_value_bytes = 1 << 20;
   // The consensus plugin's section, passed to every group it runs.
   std::vector<ConfigEntry> consensus_config;
   // How long Start waits for the group to elect this node (a one-voter

@@ -57,6 +57,7 @@ class OrderRuntimeTest : public ::testing::TestWithParam<std::string> {
     o.cluster.shards = 8;
     o.cluster.tick_ms = 10;
     o.cluster.request_timeout_ms = 10000;
+    o.max_value_bytes = 8;
     auto rt = OrderRuntime::Start(o, storage_.get(), consensus_,
                                   consensus_hs_->table());
     ASSERT_TRUE(rt.ok()) << rt.status().ToString();
