@@ -40,8 +40,11 @@ ApiError OrderKvHandler::FromStatus(const Status& s, bool write) const {
     return ApiError::NotReady(s.message(),
                               static_cast<int32_t>(opts_.tick_ms * 10));
   }
-  // Anything else (a storage error under the order): the request did not
-  // complete here; retrying later is the only thing a client can do.
+  // A command the order refuses to encode or propose (caller's values).
+  if (s.IsInvalidArgument()) return ApiError::InvalidArgument(s.message());
+  // Anything else (a storage error under the order, a proposal that lost
+  // its index to another): the request did not complete here; retrying
+  // later is the only thing a client can do.
   return ApiError::NotReady("order 1: " + s.ToString(),
                             static_cast<int32_t>(opts_.tick_ms * 10));
 }

@@ -14,6 +14,8 @@
 //   result kStaleSequence (older sequence, or an expired
 //     session's sequence seen again)                      -> InvalidArgument
 //   result kTooLarge (append past max_value_bytes)        -> TooLarge
+//   InvalidArgument status (command not encodable)        -> InvalidArgument
+//   any other error (storage, proposal aborted)           -> NotReady
 //
 // WriteId: client_id != 0 and sequence >= 1 make the write exactly-once (the
 // API server already refuses other combinations); the ids are carried as

@@ -191,6 +191,7 @@ bool OrderRuntime::RunUntilIdle() {
     // queued meanwhile proposed.
     herald_->Pump();
     ConsensusInstance* inst = driver_->group(kSingleNodeGroup);
+    bool proposed = false;
     if (inst != nullptr) {
       const ConsensusStatus cs = inst->GetStatus();
       leader_.store(cs.leader);
@@ -204,7 +205,7 @@ bool OrderRuntime::RunUntilIdle() {
         uint64_t index = 0;
         Status st = inst->Propose("", &index);
         if (st.ok()) {
-          marker_proposed_ = true;
+          marker_proposed_ = proposed = true;
           spdlog::info("order 1 is new: committing start marker at index {}",
                        index);
         } else {
@@ -215,7 +216,8 @@ bool OrderRuntime::RunUntilIdle() {
       // Served only once this node leads and a read point exists.
       ready_.store(cs.role == Role::kLeader && cs.commit > 0);
     }
-    if (*n == 0) return true;
+    // Idle, unless the marker was just proposed (its cycle runs now).
+    if (*n == 0 && !proposed) return true;
   }
   return true;
 }
