@@ -182,6 +182,7 @@ Status Node::StartOrders() {
   o.node_number = NodeNumber(config_.node.id);
   o.cluster = config_.cluster;
   o.compaction = config_.compaction;
+  o.max_value_bytes = config_.limits.max_value_bytes;
   o.consensus_config = radiant::ConsensusConfigOf(*consensus->section);
   consensus_services_ =
       std::make_unique<PluginHostServices>(consensus->library->name());

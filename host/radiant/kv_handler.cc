@@ -40,8 +40,11 @@ ApiError OrderKvHandler::FromStatus(const Status& s, bool write) const {
     return ApiError::NotReady(s.message(),
                               static_cast<int32_t>(opts_.tick_ms * 10));
   }
-  // Anything else (a storage error under the order): the request did not
-  // complete here; retrying later is the only thing a client can do.
+  // A command the order refuses to encode or propose (caller's values).
+  if (s.IsInvalidArgument()) return ApiError::InvalidArgument(s.message());
+  // Anything else (a storage error under the order, a proposal that lost
+  // its index to another): the request did not complete here; retrying
+  // later is the only thing a client can do.
   return ApiError::NotReady("order 1: " + s.ToString(),
                             static_cast<int32_t>(opts_.tick_ms * 10));
 }
@@ -81,12 +84,11 @@ ApiOr<order::CommandResult> OrderKvHandler::Write(order::Command c,
 }
 
 ApiOr<wire::GetResult> OrderKvHandler::AwaitRead(
-    std::future<order::ReadResult>& f) {
-  const auto wait =
-      std::chrono::milliseconds(opts_.request_timeout_ms + kWaitSlackMs);
-  if (f.wait_for(wait) != std::future_status::ready) {
-    return ApiError::Timeout("read: no answer within " +
-                             std::to_string(wait.count()) + " ms");
+    std::future<order::ReadResult>& f, Deadline deadline) {
+  if (f.wait_until(deadline) != std::future_status::ready) {
+    return ApiError::Timeout(
+        "read: no answer within " +
+        std::to_string(opts_.request_timeout_ms + kWaitSlackMs) + " ms");
   }
   order::ReadResult r = f.get();
   if (!r.ok()) return FromStatus(r.status(), /*write=*/false);
@@ -98,9 +100,15 @@ ApiOr<wire::GetResult> OrderKvHandler::AwaitRead(
   return out;
 }
 
+OrderKvHandler::Deadline OrderKvHandler::ReadDeadline() const {
+  return std::chrono::steady_clock::now() +
+         std::chrono::milliseconds(opts_.request_timeout_ms + kWaitSlackMs);
+}
+
 ApiOr<wire::GetResult> OrderKvHandler::Get(const wire::GetRequest& r) {
+  const Deadline deadline = ReadDeadline();
   auto f = rt_->Get(order::ShardOf(r.key, rt_->shards()), r.key);
-  return AwaitRead(f);
+  return AwaitRead(f, deadline);
 }
 
 ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(
@@ -110,6 +118,8 @@ ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(
   for (const std::string& k : r.keys) {
     keys.emplace_back(order::ShardOf(k, rt_->shards()), k);
   }
+  // One deadline for the whole request: the reads share one read index.
+  const Deadline deadline = ReadDeadline();
   auto futures = rt_->MultiGet(keys);
   wire::MultiGetResult out;
   out.results.reserve(futures.size());
@@ -117,7 +127,7 @@ ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(
   // answered together); the first error answers the whole request.
   std::optional<ApiError> error;
   for (auto& f : futures) {
-    auto one = AwaitRead(f);
+    auto one = AwaitRead(f, deadline);
     if (!one.ok()) {
       if (!error) error = one.error();
       continue;

@@ -14,6 +14,8 @@
 //   result kStaleSequence (older sequence, or an expired
 //     session's sequence seen again)                      -> InvalidArgument
 //   result kTooLarge (append past max_value_bytes)        -> TooLarge
+//   InvalidArgument status (command not encodable)        -> InvalidArgument
+//   any other error (storage, proposal aborted)           -> NotReady
 //
 // WriteId: client_id != 0 and sequence >= 1 make the write exactly-once (the
 // API server already refuses other combinations); the ids are carried as
@@ -23,6 +25,7 @@
 // queues are locked); each call blocks its connection thread only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -63,8 +66,12 @@ class OrderKvHandler : public api::KvHandler {
   // mapped to an ApiError unless the command applied with kOk.
   api::ApiOr<order::CommandResult> Write(order::Command c,
                                          const api::wire::WriteId& id);
-  // Waits for a read and maps errors.
-  api::ApiOr<api::wire::GetResult> AwaitRead(std::future<order::ReadResult>& f);
+  using Deadline = std::chrono::steady_clock::time_point;
+  // When a read started now stops waiting.
+  Deadline ReadDeadline() const;
+  // Waits (until `deadline`) for a read and maps errors.
+  api::ApiOr<api::wire::GetResult> AwaitRead(std::future<order::ReadResult>& f,
+                                             Deadline deadline);
   api::ApiError FromStatus(const Status& s, bool write) const;
 
   OrderRuntime* rt_;

@@ -89,6 +89,7 @@ StatusOr<std::unique_ptr<OrderRuntime>> OrderRuntime::Start(
 
   order::HeraldOptions ho;
   ho.request_timeout_ms = options.cluster.request_timeout_ms;
+  ho.max_value_bytes = options.max_value_bytes;
   ho.now_ms = SteadyMs;
   ho.wall_ms = WallMs;
   rt->herald_ = std::make_unique<order::Herald>(
@@ -118,6 +119,7 @@ void OrderRuntime::Stop() {
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
+    if (failure_.ok()) failure_ = Status::Unavailable("order 1 stopped");
   }
   cv_.notify_all();
   // The loop wakes at the next tick at the latest; a RunCycle in progress
@@ -189,6 +191,7 @@ bool OrderRuntime::RunUntilIdle() {
     // queued meanwhile proposed.
     herald_->Pump();
     ConsensusInstance* inst = driver_->group(kSingleNodeGroup);
+    bool proposed = false;
     if (inst != nullptr) {
       const ConsensusStatus cs = inst->GetStatus();
       leader_.store(cs.leader);
@@ -202,7 +205,7 @@ bool OrderRuntime::RunUntilIdle() {
         uint64_t index = 0;
         Status st = inst->Propose("", &index);
         if (st.ok()) {
-          marker_proposed_ = true;
+          marker_proposed_ = proposed = true;
           spdlog::info("order 1 is new: committing start marker at index {}",
                        index);
         } else {
@@ -213,7 +216,8 @@ bool OrderRuntime::RunUntilIdle() {
       // Served only once this node leads and a read point exists.
       ready_.store(cs.role == Role::kLeader && cs.commit > 0);
     }
-    if (*n == 0) return true;
+    // Idle, unless the marker was just proposed (its cycle runs now).
+    if (*n == 0 && !proposed) return true;
   }
   return true;
 }

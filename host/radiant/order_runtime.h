@@ -30,8 +30,10 @@
 // answers later requests Unavailable with the error. Restarting the node
 // replays the log from storage.
 //
-// Thread safety: Propose, Get, leader() and failure() may be called from any
-// thread. Start and Stop from one thread (the Node's).
+// Thread safety: Propose, Get, MultiGet, leader() and failure() may be
+// called from any thread, but not concurrently with Stop or destruction (the
+// Node stops the API server first); after Stop they answer Unavailable.
+// Start and Stop from one thread (the Node's).
 #pragma once
 
 #include <atomic>
@@ -61,6 +63,8 @@ struct OrderRuntimeOptions {
   uint64_t node_number = 0;  // NodeNumber([node] id)
   ClusterOptions cluster;
   CompactionOptions compaction;
+  // [limits] max_value_bytes: the largest value an append may produce.
+  uint32_t max_value_bytes = 1 << 20;
   // The consensus plugin's section, passed to every group it runs.
   std::vector<ConfigEntry> consensus_config;
   // How long Start waits for the group to elect this node (a one-voter
@@ -83,7 +87,8 @@ class OrderRuntime {
   OrderRuntime& operator=(const OrderRuntime&) = delete;
 
   // Stops the driver thread (joined; the loop checks the flag at least
-  // every tick) and fails every request still queued. Idempotent.
+  // every tick) and answers every request still queued or in flight
+  // Unavailable. Idempotent.
   void Stop();
 
   // Queue a write / a linearizable read on the herald and wake the driver.
@@ -97,7 +102,7 @@ class OrderRuntime {
   uint64_t node_number() const { return opts_.node_number; }
   // The group's leader as last seen by the driver thread (0: none known).
   uint64_t leader() const { return leader_.load(); }
-  // Non-OK once the driver failed (storage error); the order is stopped.
+  // Non-OK once the driver failed (storage error) or Stop was called.
   Status failure() const;
 
  private:

@@ -3,11 +3,8 @@
 // compare-and-set / multi-get through the generated Thrift client, applies
 // a retried write (same write_id) once, and after SIGKILL and a restart on
 // the same data directory still holds every acknowledged write.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
@@ -23,6 +20,7 @@
 #include <thread>
 
 #include "shardbearer/wire/Kv.h"
+#include "tests/daemon/ports.h"
 
 namespace {
 
@@ -30,32 +28,8 @@ namespace fs = std::filesystem;
 namespace tt = apache::thrift::transport;
 namespace tp = apache::thrift::protocol;
 namespace wire = shardbearer::wire;
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-bool Accepts(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
+using sb::testing::Accepts;
+using sb::testing::FreePort;
 
 // Waits up to `seconds` for `pid` to exit; returns its wait status or -1.
 int WaitExit(pid_t pid, int seconds) {
@@ -79,9 +53,9 @@ wire::WriteId Id(int64_t client, int64_t seq) {
 class SingleNodeTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("sb-single-node-test-" + std::to_string(getpid()) + "-" +
-            GetParam());
+    dir_ =
+        fs::temp_directory_path() /
+        ("sb-single-node-test-" + std::to_string(getpid()) + "-" + GetParam());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     client_port_ = FreePort();
@@ -90,8 +64,8 @@ class SingleNodeTest : public ::testing::TestWithParam<std::string> {
     std::ofstream(config_) << "[node]\nid = \"radiant-1\"\ndata_dir = \""
                            << (dir_ / "data").string()
                            << "\"\nlisten_peer = \"127.0.0.1:" << FreePort()
-                           << "\"\nlisten_client = \"127.0.0.1:"
-                           << client_port_ << "\"\nsingle_node = true\n"
+                           << "\"\nlisten_client = \"127.0.0.1:" << client_port_
+                           << "\"\nsingle_node = true\n"
                            << "[cluster]\nshards = 16\ntick_ms = 20\n"
                            << "request_timeout_ms = 10000\n"
                            << "[storage]\nplugin = \"storage-rocksdb\"\n"
