@@ -124,7 +124,7 @@ void Herald::Pump() {
   auto applied = sm_->StoredAppliedIndex();
   for (auto it = batches_.begin(); it != batches_.end();) {
     ReadBatch& b = it->second;
-    bool ready = b.index != 0 && applied.ok() && *applied >= b.index;
+    bool ready = b.answered && applied.ok() && *applied >= b.index;
     bool expired = now >= b.deadline_ms;
     if (!ready && !expired) {
       ++it;
@@ -161,7 +161,10 @@ void Herald::Pump() {
 
 void Herald::OnReadIndex(std::string_view context, uint64_t index) {
   auto it = batches_.find(std::string(context));
-  if (it != batches_.end()) it->second.index = index;
+  if (it != batches_.end()) {
+    it->second.answered = true;
+    it->second.index = index;
+  }
 }
 
 }  // namespace sb::order

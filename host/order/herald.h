@@ -110,7 +110,8 @@ class Herald {
   };
   struct ReadBatch {
     std::vector<Read> reads;
-    uint64_t index = 0;  // 0: read_index not answered yet
+    bool answered = false;  // read_index came back with `index`
+    uint64_t index = 0;     // may be 0: a group that committed nothing yet
     uint64_t deadline_ms = 0;
   };
 
