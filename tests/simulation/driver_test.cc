@@ -410,8 +410,8 @@ TEST_P(DriverTest, CompactsByLogBytes) {
     EXPECT_EQ(n->driver->group(10)->GetStatus().first_index, 1u);
   }
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(Put(10, "k" + std::to_string(i), std::string(40, 'x'),
-                    nodes()));
+    ASSERT_TRUE(
+        Put(10, "k" + std::to_string(i), std::string(40, 'x'), nodes()));
   }
   for (auto& n : nodes_) {
     EXPECT_GT(n->driver->group(10)->GetStatus().first_index, 1u);
