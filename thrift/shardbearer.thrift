@@ -133,7 +133,11 @@ struct WriteId {
 }
 
 struct GetRequest {
-  1: binary key
+  1: binary key,
+  /* Set by a radiant that forwards the request (and by clients that route
+   * by themselves): the receiver answers from its own order or refuses with
+   * WrongLeader / WrongGroup; it never forwards again. */
+  2: optional bool no_forward
 }
 
 struct GetResult {
@@ -144,7 +148,9 @@ struct GetResult {
 struct PutRequest {
   1: binary key,
   2: binary value,
-  3: WriteId write_id
+  3: WriteId write_id,
+  /* See GetRequest.no_forward. */
+  4: optional bool no_forward
 }
 
 struct PutResult {
@@ -157,7 +163,9 @@ struct AppendRequest {
   /* Appended to the current value; a missing key counts as empty. The
    * resulting value must fit max_value_bytes. */
   2: binary value,
-  3: WriteId write_id
+  3: WriteId write_id,
+  /* See GetRequest.no_forward. */
+  4: optional bool no_forward
 }
 
 struct AppendResult {
@@ -168,7 +176,9 @@ struct AppendResult {
 
 struct DeleteRequest {
   1: binary key,
-  2: WriteId write_id
+  2: WriteId write_id,
+  /* See GetRequest.no_forward. */
+  3: optional bool no_forward
 }
 
 struct DeleteResult {
@@ -183,7 +193,9 @@ struct CasRequest {
   1: binary key,
   2: optional binary expected,
   3: optional binary new_value,
-  4: WriteId write_id
+  4: WriteId write_id,
+  /* See GetRequest.no_forward. */
+  5: optional bool no_forward
 }
 
 struct CasResult {
@@ -195,7 +207,9 @@ struct CasResult {
 
 struct MultiGetRequest {
   /* At most max_batch_ops keys. */
-  1: list<binary> keys
+  1: list<binary> keys,
+  /* See GetRequest.no_forward. */
+  2: optional bool no_forward
 }
 
 struct MultiGetResult {

@@ -8,8 +8,8 @@ StartupAdminHandler::StartupAdminHandler(NodeInfo info)
 
 ApiError StartupAdminHandler::NotYet(const char* what) const {
   return ApiError::NotReady(std::string(what) + ": node " +
-                                std::to_string(info_.node_id) +
-                                " has not joined a cluster yet",
+                                std::to_string(info_.node_id) + " " +
+                                info_.changes_unavailable,
                             1000);
 }
 
@@ -29,10 +29,12 @@ ApiOr<wire::NodeStatus> StartupAdminHandler::Status() {
   s.autonomy_paused = false;
   s.plugins = info_.plugins;
   s.node_name = info_.node_name;
+  if (info_.live_status) info_.live_status(&s);
   return s;
 }
 
-ApiOr<wire::Configuration> StartupAdminHandler::QueryConfig(int64_t) {
+ApiOr<wire::Configuration> StartupAdminHandler::QueryConfig(int64_t num) {
+  if (info_.query_config) return info_.query_config(num);
   return NotYet("query_config");
 }
 ApiOr<wire::AdminResult> StartupAdminHandler::Init(const wire::InitRequest&) {

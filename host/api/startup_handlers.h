@@ -1,13 +1,18 @@
-// host/api/startup_handlers.h — the handlers a node serves before its
-// order and council logic exist: every Kv call answers NotReady, Admin
-// status answers this node's real identity, other Admin calls NotReady.
+// host/api/startup_handlers.h — the Admin handler of a node without a
+// council: status answers this node's identity and, when the node runs an
+// order, its live role, order and configuration (NodeInfo's providers);
+// query_config answers the provider's configuration (a static layout) or
+// NotReady; every mutating call answers NotReady with the reason the node
+// gives (none of them has a body before the council exists). Also the Kv
+// handler of a node that serves no data: every call NotReady.
 //
-// Thread safety: immutable after construction except the paused flag
-// (atomic); safe for concurrent calls.
+// Thread safety: immutable after construction; the providers must be safe
+// to call concurrently.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +29,13 @@ struct NodeInfo {
   std::string client_address;
   std::string peer_address;
   std::vector<std::string> plugins;  // "kind=name version"
+  // Fills the live fields of status (role, order_id, config_num); unset:
+  // JOINING, 0, 0.
+  std::function<void(wire::NodeStatus*)> live_status;
+  // Answers query_config; unset: NotReady.
+  std::function<ApiOr<wire::Configuration>(int64_t num)> query_config;
+  // Why mutating Admin calls cannot be served, in their NotReady answer.
+  std::string changes_unavailable = "has not joined a cluster yet";
 };
 
 class NotReadyKvHandler : public KvHandler {

@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 
+#include "host/common/node_number.h"
 #include "host/config/sections.h"
 #include "host/config/toml_reader.h"
 
@@ -21,6 +23,7 @@ using config_internal::ErrorAt;
 using config_internal::OwnerOfKey;
 using config_internal::ParseCluster;
 using config_internal::ParseCompaction;
+using config_internal::ParseLayout;
 using config_internal::ParseLimits;
 using config_internal::ParseLogging;
 using config_internal::ParseNode;
@@ -76,6 +79,69 @@ Status CheckRoot(const toml::table& root, const std::string& file) {
 }
 
 // ---- Rules across tables --------------------------------------------------
+
+// A static layout: no single_node; this node is one of its radiants, at the
+// addresses it advertises; every order has replication_factor radiants;
+// there are no more orders than shards; node numbers do not collide.
+Status CheckLayout(const TableReader& layout, const TableReader& cluster,
+                   const NodeConfig& c) {
+  const std::vector<LayoutRadiant>& rads = c.layout.radiants;
+  if (rads.empty()) return Status::OK();
+  if (c.node.single_node) {
+    return ErrorAt(c.layout.position,
+                   "[layout] contradicts node.single_node = true (a single "
+                   "node is its own layout); remove one of them");
+  }
+  const LayoutRadiant* self = nullptr;
+  std::map<uint64_t, std::vector<const LayoutRadiant*>> orders;
+  std::map<uint64_t, const LayoutRadiant*> numbers;
+  for (const LayoutRadiant& r : rads) {
+    if (r.id == c.node.id) self = &r;
+    orders[r.order].push_back(&r);
+    auto [it, inserted] = numbers.emplace(NodeNumber(r.id), &r);
+    if (!inserted) {
+      return ErrorAt(r.position, "layout: node ids '" + r.id + "' and '" +
+                                     it->second->id +
+                                     "' hash to the same node number; "
+                                     "rename one of them");
+    }
+  }
+  if (self == nullptr) {
+    return layout.Error("radiants", "this node (node.id = '" + c.node.id +
+                                        "') is not one of the radiants; every "
+                                        "node of the cluster carries the same "
+                                        "layout, including itself");
+  }
+  if (self->peer.Normalized() != c.node.advertise_peer.Normalized() ||
+      self->client.Normalized() != c.node.advertise_client.Normalized()) {
+    return ErrorAt(self->position,
+                   "layout: this node's entry says peer " +
+                       self->peer.ToString() + " and client " +
+                       self->client.ToString() +
+                       ", but [node] advertises peer " +
+                       c.node.advertise_peer.ToString() + " and client " +
+                       c.node.advertise_client.ToString() +
+                       "; expected the same addresses");
+  }
+  for (const auto& [id, members] : orders) {
+    if (members.size() != c.cluster.replication_factor) {
+      return ErrorAt(members.front()->position,
+                     "layout: order " + std::to_string(id) + " has " +
+                         std::to_string(members.size()) +
+                         " radiants, but cluster.replication_factor is " +
+                         std::to_string(c.cluster.replication_factor) +
+                         "; expected every order to have that many");
+    }
+  }
+  if (orders.size() > c.cluster.shards) {
+    return cluster.Error("shards", std::to_string(c.cluster.shards) +
+                                       " shards cannot cover the layout's " +
+                                       std::to_string(orders.size()) +
+                                       " orders; expected at least one shard "
+                                       "per order");
+  }
+  return Status::OK();
+}
 
 // single_node makes the node a cluster of one: an order of one radiant,
 // formed by this node alone. Unset values follow; contrary ones are errors.
@@ -149,7 +215,9 @@ StatusOr<NodeConfig> ParseConfig(std::string_view text,
   c.source = source_name;
   const TableReader node = reader("node");
   const TableReader cluster = reader("cluster");
-  SB_RETURN_IF_ERROR(ParseNode(node, &c.node));
+  const TableReader layout = reader("layout");
+  SB_RETURN_IF_ERROR(ParseLayout(layout, &c.layout));
+  SB_RETURN_IF_ERROR(ParseNode(node, !c.layout.radiants.empty(), &c.node));
   SB_RETURN_IF_ERROR(ParseCluster(cluster, &c.cluster));
   SB_RETURN_IF_ERROR(ParseLimits(reader("limits"), &c.limits));
   SB_RETURN_IF_ERROR(ParseCompaction(reader("compaction"), &c.compaction));
@@ -167,6 +235,7 @@ StatusOr<NodeConfig> ParseConfig(std::string_view text,
     SB_RETURN_IF_ERROR(ParsePluginSection(classifier, nullptr, &*c.classifier));
   }
   SB_RETURN_IF_ERROR(CheckCrossTableRules(node, cluster, &c));
+  SB_RETURN_IF_ERROR(CheckLayout(layout, cluster, c));
   return c;
 }
 

@@ -44,8 +44,8 @@ struct NodeOptions {
   HostPort advertise_peer;    // filled from listen_peer when not set
   HostPort advertise_client;  // filled from listen_client when not set
   // Peer addresses of other nodes to contact at start (the association
-  // graph's edges leaving this node). At least one unless single_node;
-  // never this node itself; no duplicates.
+  // graph's edges leaving this node). At least one unless single_node or
+  // a [layout] names every radiant; never this node itself; no duplicates.
   std::vector<HostPort> seeds;
   // Where each seed is written (parallel to `seeds`), for messages of
   // checks made after loading (see local_addresses.h).
@@ -83,6 +83,25 @@ struct LimitsOptions {
   uint32_t max_value_bytes = 1 << 20;   // 1 MiB
   uint32_t max_frame_bytes = 16 << 20;  // 16 MiB
   uint32_t max_batch_ops = 1024;
+};
+
+// One radiant of a static [layout]: its node id, the order it belongs to and
+// its advertised addresses.
+struct LayoutRadiant {
+  std::string id;  // [node] id of that radiant
+  uint64_t order = 0;
+  HostPort peer;
+  HostPort client;
+  SourcePosition position;  // where the entry is written
+};
+
+// [layout]: a static layout, naming every radiant of the cluster and the
+// order it belongs to. Shards are split across the orders in ranges
+// (docs/orders.md); every node of the cluster must carry the same layout.
+// Empty: no static layout (single_node, or a node waiting for a cluster).
+struct LayoutOptions {
+  std::vector<LayoutRadiant> radiants;
+  SourcePosition position;  // of the [layout] table
 };
 
 // [compaction]: when the consensus log is compacted into a snapshot
@@ -136,6 +155,7 @@ struct NodeConfig {
   ClusterOptions cluster;
   LimitsOptions limits;
   CompactionOptions compaction;
+  LayoutOptions layout;
   LoggingOptions logging;
   PluginsOptions plugins;
   PluginSection storage;    // plugin defaults to kDefaultStoragePlugin

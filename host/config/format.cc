@@ -165,6 +165,17 @@ std::string FormatConfig(const NodeConfig& c) {
   w.Num("log_entries", c.compaction.log_entries);
   w.Num("log_bytes", c.compaction.log_bytes);
 
+  if (!c.layout.radiants.empty()) {
+    w.Table("layout");
+    std::string list = "[\n";
+    for (const LayoutRadiant& r : c.layout.radiants) {
+      list += "  { id = " + Quote(r.id) + ", order = " +
+              std::to_string(r.order) + ", peer = " + Quote(r.peer.ToString()) +
+              ", client = " + Quote(r.client.ToString()) + " },\n";
+    }
+    w.Raw("radiants", list + "]");
+  }
+
   w.Table("logging");
   w.Str("level", LogLevelName(c.logging.level));
   w.Str("sink", c.logging.sink == LogSink::kFile ? "file" : "stderr");

@@ -35,6 +35,9 @@ const std::vector<std::string_view> kLimitsKeys = {
     "max_key_bytes", "max_value_bytes", "max_frame_bytes", "max_batch_ops"};
 const std::vector<std::string_view> kCompactionKeys = {"log_entries",
                                                        "log_bytes"};
+const std::vector<std::string_view> kLayoutKeys = {"radiants"};
+const std::vector<std::string_view> kLayoutRadiantKeys = {"id", "order",
+                                                          "peer", "client"};
 const std::vector<std::string_view> kLoggingKeys = {
     "level", "sink", "file", "rotate_bytes", "rotate_files", "pattern"};
 const std::vector<std::string_view> kPluginsKeys = {"dirs"};
@@ -63,6 +66,7 @@ const std::vector<TableSpec>& SchemaTables() {
       {"cluster", &kClusterKeys, false},
       {"limits", &kLimitsKeys, false},
       {"compaction", &kCompactionKeys, false},
+      {"layout", &kLayoutKeys, false},
       {"logging", &kLoggingKeys, false},
       {"plugins", &kPluginsKeys, false},
       {"storage", &kPluginHostKeys, true},
@@ -99,6 +103,7 @@ bool IsValidNodeId(const std::string& id) {
 // self-loop, no duplicate edge, at least one edge unless the node is a
 // cluster of its own (then none).
 Status CheckSeeds(const TableReader& r, const NodeOptions& o,
+                  bool has_layout,
                   const std::vector<SourcePosition>& seed_pos) {
   if (o.single_node) {
     if (!o.seeds.empty()) {
@@ -108,13 +113,14 @@ Status CheckSeeds(const TableReader& r, const NodeOptions& o,
     }
     return Status::OK();
   }
-  if (o.seeds.empty()) {
+  if (o.seeds.empty() && !has_layout) {
     SourcePosition pos =
         r.Has("seeds") ? r.ValuePosition("seeds") : r.position();
     return ErrorAt(pos,
                    "node.seeds: needs the peer address of at least one other "
                    "node (e.g. seeds = [\"10.0.0.2:7400\"]), or set "
-                   "single_node = true to run a cluster of one");
+                   "single_node = true to run a cluster of one, or name "
+                   "every radiant in a [layout]");
   }
   const std::string self_listen = o.listen_peer.Normalized();
   const std::string self_adv = o.advertise_peer.Normalized();
@@ -151,7 +157,7 @@ Status CheckSeeds(const TableReader& r, const NodeOptions& o,
 
 }  // namespace
 
-Status ParseNode(const TableReader& r, NodeOptions* o) {
+Status ParseNode(const TableReader& r, bool has_layout, NodeOptions* o) {
   SB_RETURN_IF_ERROR(r.CheckKeys(kNodeKeys, Elsewhere("node")));
   if (!r.present()) {
     return ErrorAt(r.position(),
@@ -222,7 +228,7 @@ Status ParseNode(const TableReader& r, NodeOptions* o) {
     o->seeds.push_back(std::move(hp.value()));
   }
   o->seed_positions = seed_pos;
-  return CheckSeeds(r, *o, seed_pos);
+  return CheckSeeds(r, *o, has_layout, seed_pos);
 }
 
 // ---- [cluster] ------------------------------------------------------------
@@ -325,6 +331,74 @@ Status ParseCompaction(const TableReader& r, CompactionOptions* o) {
       r.GetUnsigned("log_entries", 1, 1'000'000'000, &o->log_entries));
   SB_RETURN_IF_ERROR(
       r.GetUnsigned("log_bytes", 4096, int64_t{1} << 40, &o->log_bytes));
+  return Status::OK();
+}
+
+// ---- [layout] -------------------------------------------------------------
+
+Status ParseLayout(const TableReader& r, LayoutOptions* o) {
+  SB_RETURN_IF_ERROR(r.CheckKeys(kLayoutKeys, Elsewhere("layout")));
+  if (!r.present()) return Status::OK();
+  o->position = r.position();
+  SB_RETURN_IF_ERROR(r.Require(
+      "radiants",
+      "every radiant of the cluster, e.g. radiants = [{ id = \"node1\", "
+      "order = 1, peer = \"10.0.0.1:7400\", client = \"10.0.0.1:7500\" }]"));
+  const toml::array* list = r.table()->get("radiants")->as_array();
+  if (list == nullptr || list->empty()) {
+    return r.Error("radiants",
+                   "expected a non-empty array of tables { id, order, peer, "
+                   "client }");
+  }
+  std::map<std::string, size_t> ids, peers, clients;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const toml::node& item = *list->get(i);
+    const std::string name = "layout.radiants[" + std::to_string(i) + "]";
+    if (!item.is_table()) {
+      return ErrorAt(PositionOf(item.source(), r.file()),
+                     name + ": expected a table { id, order, peer, client }, "
+                            "found " +
+                         TypeName(item.type()));
+    }
+    const TableReader e(item.as_table(), name, r.file());
+    SB_RETURN_IF_ERROR(e.CheckKeys(
+        kLayoutRadiantKeys, [](std::string_view) { return std::string(); }));
+    LayoutRadiant rad;
+    rad.position = e.position();
+    SB_RETURN_IF_ERROR(e.Require("id", "the radiant's [node] id"));
+    SB_RETURN_IF_ERROR(e.Require("order", "the order it belongs to, >= 1"));
+    SB_RETURN_IF_ERROR(e.Require("peer", "its advertised peer address"));
+    SB_RETURN_IF_ERROR(e.Require("client", "its advertised client address"));
+    SB_RETURN_IF_ERROR(e.GetString("id", &rad.id));
+    if (!IsValidNodeId(rad.id)) {
+      return e.Error("id", "'" + rad.id +
+                               "' is not a valid node id; expected 1 to 64 "
+                               "of A-Z a-z 0-9 _ . -");
+    }
+    SB_RETURN_IF_ERROR(e.GetUnsigned("order", 1, 1 << 20, &rad.order));
+    SB_RETURN_IF_ERROR(e.GetAddress("peer", &rad.peer));
+    SB_RETURN_IF_ERROR(e.GetAddress("client", &rad.client));
+    for (auto [key, hp] :
+         {std::pair{"peer", &rad.peer}, std::pair{"client", &rad.client}}) {
+      if (hp->IsWildcard() || hp->port == 0) {
+        return e.Error(key, "'" + hp->ToString() +
+                                "' cannot be dialled; expected the address "
+                                "other nodes reach this radiant at");
+      }
+    }
+    for (auto [key, seen, value] :
+         {std::tuple{"id", &ids, rad.id},
+          std::tuple{"peer", &peers, rad.peer.Normalized()},
+          std::tuple{"client", &clients, rad.client.Normalized()}}) {
+      auto [it, inserted] = seen->emplace(value, i);
+      if (!inserted) {
+        return e.Error(key, "'" + value + "' is also layout.radiants[" +
+                                std::to_string(it->second) +
+                                "]'s; every radiant needs its own");
+      }
+    }
+    o->radiants.push_back(std::move(rad));
+  }
   return Status::OK();
 }
 

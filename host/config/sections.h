@@ -33,9 +33,11 @@ const std::vector<TableSpec>& SchemaTables();
 // `key`, else "".
 std::string OwnerOfKey(std::string_view key, std::string_view except_table);
 
-Status ParseNode(const TableReader& r, NodeOptions* o);
+// `has_layout`: a [layout] names every radiant, so seeds may be empty.
+Status ParseNode(const TableReader& r, bool has_layout, NodeOptions* o);
 Status ParseCluster(const TableReader& r, ClusterOptions* o);
 Status ParseLimits(const TableReader& r, LimitsOptions* o);
+Status ParseLayout(const TableReader& r, LayoutOptions* o);
 Status ParseCompaction(const TableReader& r, CompactionOptions* o);
 Status ParseLogging(const TableReader& r, LoggingOptions* o);
 Status ParsePlugins(const TableReader& r, PluginsOptions* o);

@@ -12,7 +12,9 @@
 
 #include "host/api/startup_handlers.h"
 #include "host/common/node_number.h"
+#include "host/radiant/admin_view.h"
 #include "host/radiant/kv_handler.h"
+#include "host/transport/peer_message.h"
 
 namespace sb {
 
@@ -21,6 +23,7 @@ namespace {
 constexpr char kNodeKeyspace[] = "node";
 constexpr char kIdKey[] = "id";
 constexpr char kStartsKey[] = "starts";
+constexpr char kLayoutKey[] = "layout";
 
 std::string EncodeU64(uint64_t v) {
   std::string s(8, '\0');
@@ -42,6 +45,7 @@ bool DecodeU64(const std::string& s, uint64_t* v) {
 
 StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   std::unique_ptr<Node> node(new Node(config));
+  node->layout_ = radiant::Layout::FromConfig(config);
   SB_RETURN_IF_ERROR(node->LockDataDir());
 
   PluginLoader loader(PluginSearchDirs(config));
@@ -69,8 +73,15 @@ Node::~Node() {
   // and the runtime's driver writes to storage until it is joined.
   if (api_) api_->Stop();
   api_.reset();
+  // No delivery reaches the runtime once the transport's threads stopped;
+  // the runtime's driver may still call Send, which then fails harmlessly.
+  deliver_to_.store(nullptr);
+  if (transport_) transport_->Shutdown();
   if (orders_) orders_->Stop();
   orders_.reset();
+  forwarder_.reset();
+  transport_.reset();
+  transport_services_.reset();
   consensus_services_.reset();
   classifier_.reset();  // detaches its filters
   classifier_services_.reset();
@@ -136,10 +147,28 @@ Status Node::RecordIdentity() {
   if (!st.ok() && !st.IsNotFound()) return st;
   ++starts_;
 
+  // A data directory holds the shards of one layout: another layout would
+  // give the stored data to other orders without moving it.
+  const std::string digest = layout_.empty() ? "" : layout_.Digest();
+  std::string recorded;
+  st = storage_->Get(*ks, kLayoutKey, &recorded);
+  if (!st.ok() && !st.IsNotFound()) return st;
+  if (st.ok() && !digest.empty() && recorded != digest) {
+    return Status::InvalidArgument(
+        "data_dir '" + config_.node.data_dir + "' holds data of layout " +
+        recorded + ", but the configuration's layout is " + digest +
+        " (shards, orders or their members changed); a static layout cannot "
+        "change under existing data: restore the previous [layout] and "
+        "[cluster] shards, or start with an empty data_dir");
+  }
+
   auto batch = storage_->NewBatch();
   if (!batch.ok()) return batch.status();
   SB_RETURN_IF_ERROR(batch->Put(*ks, kIdKey, config_.node.id));
   SB_RETURN_IF_ERROR(batch->Put(*ks, kStartsKey, EncodeU64(starts_)));
+  if (!digest.empty() && recorded.empty()) {
+    SB_RETURN_IF_ERROR(batch->Put(*ks, kLayoutKey, digest));
+  }
   return storage_->Write(*batch, /*sync=*/true);
 }
 
@@ -164,37 +193,131 @@ Status Node::StartClassifier(const PluginLoader& loader) {
   return Status::OK();
 }
 
+const LoadedPlugin* Node::Plugin(uint32_t kind) const {
+  for (const auto& p : plugins_) {
+    if (p.kind == kind) return &p;
+  }
+  return nullptr;
+}
+
 Status Node::StartOrders() {
-  if (!config_.node.single_node) {
+  if (layout_.empty()) {
     spdlog::info(
-        "not in single-node mode: Kv answers NotReady (multi-node orders are "
-        "not served by this version)");
+        "no [layout] and not single_node: Kv answers NotReady (this version "
+        "forms clusters from a static layout only)");
     return Status::OK();
   }
-  const LoadedPlugin* consensus = nullptr;
-  for (const auto& p : plugins_) {
-    if (p.kind == SB_KIND_CONSENSUS) consensus = &p;
+  const LoadedPlugin* consensus = Plugin(SB_KIND_CONSENSUS);
+  const LoadedPlugin* transport = Plugin(SB_KIND_TRANSPORT);
+  if (consensus == nullptr || transport == nullptr) {
+    return Status::Internal("consensus or transport plugin not loaded");
   }
-  if (consensus == nullptr) {
-    return Status::Internal("no consensus plugin loaded");
+  const uint64_t self = NodeNumber(config_.node.id);
+  const radiant::LayoutMember* me = layout_.Member(self);
+  const radiant::LayoutOrder* order =
+      me == nullptr ? nullptr : layout_.Order(me->order);
+  if (order == nullptr) {
+    return Status::Internal("node " + config_.node.id +
+                            " is not in its own layout");
   }
+  std::vector<uint64_t> peers;
+  for (uint64_t m : order->members) {
+    if (m != self) peers.push_back(m);
+  }
+
   radiant::OrderRuntimeOptions o;
-  o.node_number = NodeNumber(config_.node.id);
+  o.node_number = self;
+  o.order_id = order->id;
+  o.members = order->members;
+  o.owned_shards = layout_.ShardsOf(order->id);
   o.cluster = config_.cluster;
   o.compaction = config_.compaction;
   o.max_value_bytes = config_.limits.max_value_bytes;
   o.consensus_config = radiant::ConsensusConfigOf(*consensus->section);
+  if (!peers.empty()) {
+    SB_RETURN_IF_ERROR(StartTransport(*transport, peers));
+    o.send = [t = transport_.get()](uint64_t to, uint64_t group,
+                                    std::string_view message) {
+      // A full queue or an unknown peer loses the message; consensus
+      // retransmits what matters (the transport counts the drops).
+      Status st = t->Send(to, EncodeConsensusMessage(group, message));
+      if (!st.ok() && st.code() != Code::kBusy) {
+        spdlog::debug("consensus message to node {} not sent: {}", to,
+                      st.ToString());
+      }
+    };
+    radiant::ForwarderOptions fo;
+    fo.self = self;
+    fo.request_timeout_ms = config_.cluster.request_timeout_ms;
+    forwarder_ = std::make_unique<radiant::Forwarder>(&layout_, fo);
+  }
   consensus_services_ =
       std::make_unique<PluginHostServices>(consensus->library->name());
   auto rt = radiant::OrderRuntime::Start(o, storage_.get(), consensus->library,
                                          consensus_services_->table());
   if (!rt.ok()) {
     return consensus->section->AnnotatePluginError(
-        rt.status().Annotate("single-node order"));
+        rt.status().Annotate("order " + std::to_string(order->id)));
   }
   orders_ = std::move(rt).value();
-  spdlog::info("single-node mode: one order of {} shards on consensus '{}'",
-               config_.cluster.shards, consensus->library->name());
+  deliver_to_.store(orders_.get());
+  spdlog::info("order {} of {}: shards {}..{} of {}, {} member(s), consensus "
+               "'{}'",
+               order->id, layout_.orders().size(), order->first_shard,
+               order->end_shard - 1, layout_.shards(), order->members.size(),
+               consensus->library->name());
+  return Status::OK();
+}
+
+Status Node::StartTransport(const LoadedPlugin& plugin,
+                            const std::vector<uint64_t>& peers) {
+  transport_services_ =
+      std::make_unique<PluginHostServices>(plugin.library->name());
+  PluginConfigAbi cfg = plugin.section->ToAbi();
+  TransportOptions to;
+  to.local_node_id = NodeNumber(config_.node.id);
+  to.cluster_id = "static-" + layout_.Digest();
+  to.listen_address = config_.node.listen_peer.ToString();
+  to.host = transport_services_->table();
+  to.config = cfg.get();
+  const uint32_t max_message = config_.limits.max_frame_bytes;
+  auto t = Transport::Create(
+      plugin.library, to,
+      [this, max_message](uint64_t from, std::string_view bytes) {
+        // Transport thread: decode, hand over, return.
+        auto m = DecodePeerMessage(bytes, max_message);
+        if (!m.ok()) {
+          spdlog::warn("node {} sent a message that does not decode ({} "
+                       "bytes): {}",
+                       from, bytes.size(), m.status().ToString());
+          return;
+        }
+        if (m->kind != PeerMessage::Kind::kConsensus) {
+          spdlog::warn("node {} sent a {} message, which this version does "
+                       "not handle; dropped",
+                       from, m->other);
+          return;
+        }
+        if (radiant::OrderRuntime* rt = deliver_to_.load()) {
+          rt->Deliver(from, m->group, m->payload);
+        }
+      });
+  if (!t.ok()) return plugin.section->AnnotatePluginError(t.status());
+  transport_ = std::move(t).value();
+  for (uint64_t peer : peers) {
+    const radiant::LayoutMember* m = layout_.Member(peer);
+    Status st = transport_->AddPeer(peer, m->peer_address);
+    if (!st.ok()) {
+      return st.Annotate("peer " + m->name + " at " + m->peer_address);
+    }
+  }
+  Status st = transport_->Listen();
+  if (!st.ok()) {
+    return st.Annotate("peer transport on " +
+                       config_.node.listen_peer.ToString());
+  }
+  spdlog::info("peer transport '{}' on {}, {} peer(s)", plugin.library->name(),
+               config_.node.listen_peer.ToString(), peers.size());
   return Status::OK();
 }
 
@@ -218,17 +341,31 @@ Status Node::StartApiServer() {
     ko.request_timeout_ms = config_.cluster.request_timeout_ms;
     ko.max_value_bytes = config_.limits.max_value_bytes;
     ko.tick_ms = config_.cluster.tick_ms;
-    const uint64_t self = NodeNumber(config_.node.id);
-    const std::string self_address = config_.node.advertise_client.ToString();
-    ko.address_of = [self, self_address](uint64_t node) {
-      return node == self ? self_address : std::string();
+    ko.address_of = [this](uint64_t node) {
+      const radiant::LayoutMember* m = layout_.Member(node);
+      return m == nullptr ? std::string() : m->client_address;
     };
+    ko.layout = &layout_;
+    ko.forwarder = forwarder_.get();
     kv =
         std::make_shared<radiant::OrderKvHandler>(orders_.get(), std::move(ko));
+    info.cluster_id = "static-" + layout_.Digest();
+    info.live_status = [rt = orders_.get()](api::wire::NodeStatus* s) {
+      radiant::FillLiveStatus(*rt, s);
+    };
+    info.query_config = [this](int64_t num) {
+      return radiant::QueryLayoutConfig(layout_, num, [this](uint64_t order) {
+        if (order == orders_->order_id()) return orders_->leader();
+        return forwarder_ ? forwarder_->HeraldOf(order) : 0;
+      });
+    };
+    info.changes_unavailable =
+        "runs a static [layout]: changing it needs the council, which this "
+        "version does not have";
   } else {
     kv = std::make_shared<api::NotReadyKvHandler>(
-        "this radiant does not serve data: multi-node orders are not "
-        "running in this version (single_node = true serves data)");
+        "this radiant does not serve data: it has no [layout] and is not "
+        "single_node");
   }
   api_ = std::make_unique<api::ApiServer>(
       std::move(kv),
@@ -250,9 +387,13 @@ std::string Node::Report() const {
       << "  listen_peer    " << config_.node.listen_peer.ToString() << "\n"
       << "  listen_client  " << config_.node.listen_client.ToString()
       << (api_ ? " (serving Kv and Admin)" : "") << "\n"
-      << "  orders         "
-      << (orders_ ? "single-node: order 1, " +
-                        std::to_string(config_.cluster.shards) + " shards"
+      << "  order          "
+      << (orders_ ? std::to_string(orders_->order_id()) + " of " +
+                        std::to_string(layout_.orders().size()) + " (" +
+                        std::to_string(layout_.ShardsOf(orders_->order_id())
+                                           .size()) +
+                        " of " + std::to_string(layout_.shards()) +
+                        " shards)"
                   : std::string("none (Kv answers NotReady)"))
       << "\n"
       << "  node number    " << NodeNumber(config_.node.id) << "\n"

@@ -5,18 +5,25 @@
 // record or verify the node's identity in the "node" keyspace (a data
 // directory belongs to one node id forever), then start the classifier when
 // [classifier] is configured (ClassifierManager's rules decide whether a
-// missing privilege stops the start). With [node] single_node = true, start
-// the one order of the cluster (group 1, every shard, this node its only
-// voter; host/radiant/order_runtime.h) and serve Kv from it; otherwise Kv
-// answers NotReady until multi-node orders exist. Then serve the public API
-// (Kv and Admin) on listen_client; Admin answers this node's status.
+// missing privilege stops the start). With a layout (host/radiant/layout.h:
+// a [layout] table, or single_node = true, which is a layout of one), start
+// this node's order (host/radiant/order_runtime.h): when the order has other
+// members, the transport plugin listens on listen_peer and carries the
+// order's consensus messages (host/transport/peer_message.h) to and from
+// them. Serve Kv from the order, forwarding what other orders own
+// (host/radiant/kv_handler.h); without a layout Kv answers NotReady. Then
+// serve the public API (Kv and Admin) on listen_client; Admin answers this
+// node's status and the layout's configuration. The data directory records
+// the layout's digest at first start and refuses a different one later.
 // Report() describes what was loaded. Stopping runs in reverse: the API
-// server first (no handler call in progress), then the order runtime
-// (driver thread joined), then storage.
+// server first (no handler call in progress), then the transport's
+// deliveries, then the order runtime (driver thread joined), then the
+// transport, then storage.
 //
 // Thread safety: a Node is driven by one thread (main).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,7 +35,10 @@
 #include "host/daemon/plugins.h"
 #include "host/log/host_services.h"
 #include "host/plugin/storage.h"
+#include "host/radiant/forwarder.h"
+#include "host/radiant/layout.h"
 #include "host/radiant/order_runtime.h"
+#include "host/transport/transport.h"
 
 namespace sb {
 
@@ -51,6 +61,9 @@ class Node {
   Status RecordIdentity();
   Status StartClassifier(const PluginLoader& loader);
   Status StartOrders();
+  Status StartTransport(const LoadedPlugin& plugin,
+                        const std::vector<uint64_t>& peers);
+  const LoadedPlugin* Plugin(uint32_t kind) const;
   Status StartApiServer();
 
   NodeConfig config_;
@@ -61,10 +74,18 @@ class Node {
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<PluginHostServices> classifier_services_;
   std::unique_ptr<ClassifierManager> classifier_;  // null: not configured
-  // Single-node mode only (null otherwise). Uses storage_: declared after it
-  // so it is destroyed first.
+  radiant::Layout layout_;  // empty: this node serves no data
+  // The peer transport (null for an order of one or no layout).
+  std::unique_ptr<PluginHostServices> transport_services_;
+  std::unique_ptr<Transport> transport_;
+  // Where delivered consensus messages go; null before the runtime starts
+  // and once it stops.
+  std::atomic<radiant::OrderRuntime*> deliver_to_{nullptr};
+  // This node's order (null without a layout). Uses storage_ and
+  // transport_: declared after them so it is destroyed first.
   std::unique_ptr<PluginHostServices> consensus_services_;
   std::unique_ptr<radiant::OrderRuntime> orders_;
+  std::unique_ptr<radiant::Forwarder> forwarder_;
   std::unique_ptr<api::ApiServer> api_;
   uint64_t starts_ = 0;
 };

@@ -2,9 +2,11 @@
 #include "host/radiant/kv_handler.h"
 
 #include <chrono>
+#include <map>
 #include <utility>
 
 #include "host/order/shard.h"
+#include "shardbearer/wire/Kv.h"
 
 namespace sb::radiant {
 
@@ -45,7 +47,7 @@ ApiError OrderKvHandler::FromStatus(const Status& s, bool write) const {
   // Anything else (a storage error under the order, a proposal that lost
   // its index to another): the request did not complete here; retrying
   // later is the only thing a client can do.
-  return ApiError::NotReady("order 1: " + s.ToString(),
+  return ApiError::NotReady("order " + std::to_string(rt_->order_id()) + ": " + s.ToString(),
                             static_cast<int32_t>(opts_.tick_ms * 10));
 }
 
@@ -105,13 +107,13 @@ OrderKvHandler::Deadline OrderKvHandler::ReadDeadline() const {
          std::chrono::milliseconds(opts_.request_timeout_ms + kWaitSlackMs);
 }
 
-ApiOr<wire::GetResult> OrderKvHandler::Get(const wire::GetRequest& r) {
+ApiOr<wire::GetResult> OrderKvHandler::LocalGet(const wire::GetRequest& r) {
   const Deadline deadline = ReadDeadline();
   auto f = rt_->Get(order::ShardOf(r.key, rt_->shards()), r.key);
   return AwaitRead(f, deadline);
 }
 
-ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(
+ApiOr<wire::MultiGetResult> OrderKvHandler::LocalMultiGet(
     const wire::MultiGetRequest& r) {
   std::vector<std::pair<uint16_t, std::string>> keys;
   keys.reserve(r.keys.size());
@@ -138,7 +140,7 @@ ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(
   return out;
 }
 
-ApiOr<wire::PutResult> OrderKvHandler::Put(const wire::PutRequest& r) {
+ApiOr<wire::PutResult> OrderKvHandler::LocalPut(const wire::PutRequest& r) {
   auto res = Write(
       order::Command::Put(order::ShardOf(r.key, rt_->shards()), r.key, r.value),
       r.write_id);
@@ -148,7 +150,7 @@ ApiOr<wire::PutResult> OrderKvHandler::Put(const wire::PutRequest& r) {
   return out;
 }
 
-ApiOr<wire::AppendResult> OrderKvHandler::Append(const wire::AppendRequest& r) {
+ApiOr<wire::AppendResult> OrderKvHandler::LocalAppend(const wire::AppendRequest& r) {
   auto res =
       Write(order::Command::Append(order::ShardOf(r.key, rt_->shards()), r.key,
                                    r.value, opts_.max_value_bytes),
@@ -160,7 +162,7 @@ ApiOr<wire::AppendResult> OrderKvHandler::Append(const wire::AppendRequest& r) {
   return out;
 }
 
-ApiOr<wire::DeleteResult> OrderKvHandler::Delete(const wire::DeleteRequest& r) {
+ApiOr<wire::DeleteResult> OrderKvHandler::LocalDelete(const wire::DeleteRequest& r) {
   auto res =
       Write(order::Command::Delete(order::ShardOf(r.key, rt_->shards()), r.key),
             r.write_id);
@@ -171,7 +173,7 @@ ApiOr<wire::DeleteResult> OrderKvHandler::Delete(const wire::DeleteRequest& r) {
   return out;
 }
 
-ApiOr<wire::CasResult> OrderKvHandler::CompareAndSet(
+ApiOr<wire::CasResult> OrderKvHandler::LocalCompareAndSet(
     const wire::CasRequest& r) {
   const std::string* expected = r.__isset.expected ? &r.expected : nullptr;
   const std::string* new_value = r.__isset.new_value ? &r.new_value : nullptr;
@@ -184,6 +186,134 @@ ApiOr<wire::CasResult> OrderKvHandler::CompareAndSet(
   out.succeeded = res.value().cas_succeeded;
   if (res.value().has_current) out.__set_current(res.value().current);
   out.applied_index = static_cast<int64_t>(res.value().index);
+  return out;
+}
+
+OrderKvHandler::Target OrderKvHandler::TargetOf(uint16_t shard,
+                                                bool no_forward) const {
+  const uint64_t mine = rt_->order_id();
+  const uint64_t owner = opts_.layout ? opts_.layout->OwnerOf(shard) : mine;
+  if (owner == mine) {
+    const uint64_t leader = rt_->leader();
+    if (no_forward || opts_.forwarder == nullptr || leader == 0 ||
+        leader == rt_->node_number()) {
+      return {Target::kLocal, owner, 0};
+    }
+    return {Target::kForward, owner, leader};
+  }
+  if (no_forward || opts_.forwarder == nullptr) {
+    return {Target::kWrongGroup, owner, 0};
+  }
+  return {Target::kForward, owner, opts_.forwarder->HeraldOf(owner)};
+}
+
+template <typename Res, typename Req>
+ApiOr<Res> OrderKvHandler::Serve(const Req& r, uint16_t shard, bool write,
+                                 const std::function<ApiOr<Res>()>& local,
+                                 void (wire::KvClient::*remote)(Res&,
+                                                                const Req&)) {
+  const bool no_forward = r.__isset.no_forward && r.no_forward;
+  Target t = TargetOf(shard, no_forward);
+  if (t.kind == Target::kLocal) {
+    ApiOr<Res> res = local();
+    // Leadership moved between the check and the answer: one hop to the
+    // herald the order now knows.
+    if (res.ok() || no_forward || opts_.forwarder == nullptr ||
+        res.error().kind != ApiError::Kind::kWrongLeader ||
+        res.error().leader_node_id == 0) {
+      return res;
+    }
+    t = {Target::kForward, t.order,
+         static_cast<uint64_t>(res.error().leader_node_id)};
+  }
+  if (t.kind == Target::kWrongGroup) {
+    return ApiError::WrongGroup(
+        "shard " + std::to_string(shard) + " belongs to order " +
+            std::to_string(t.order) + ", not to this radiant's order " +
+            std::to_string(rt_->order_id()),
+        shard, kStaticConfigNum);
+  }
+  Req hop = r;
+  hop.__set_no_forward(true);
+  Res out;
+  api::ApiOr<bool> st = opts_.forwarder->Call(
+      t.order, t.preferred, write,
+      [&](wire::KvClient& c) { (c.*remote)(out, hop); });
+  if (!st.ok()) return st.error();
+  return out;
+}
+
+uint16_t OrderKvHandler::ShardOf(const std::string& key) const {
+  return order::ShardOf(key, rt_->shards());
+}
+
+ApiOr<wire::GetResult> OrderKvHandler::Get(const wire::GetRequest& r) {
+  return Serve<wire::GetResult>(
+      r, ShardOf(r.key), /*write=*/false, [&] { return LocalGet(r); },
+      &wire::KvClient::get);
+}
+
+ApiOr<wire::PutResult> OrderKvHandler::Put(const wire::PutRequest& r) {
+  return Serve<wire::PutResult>(
+      r, ShardOf(r.key), /*write=*/true, [&] { return LocalPut(r); },
+      &wire::KvClient::put);
+}
+
+ApiOr<wire::AppendResult> OrderKvHandler::Append(const wire::AppendRequest& r) {
+  return Serve<wire::AppendResult>(
+      r, ShardOf(r.key), /*write=*/true, [&] { return LocalAppend(r); },
+      &wire::KvClient::append);
+}
+
+ApiOr<wire::DeleteResult> OrderKvHandler::Delete(const wire::DeleteRequest& r) {
+  return Serve<wire::DeleteResult>(
+      r, ShardOf(r.key), /*write=*/true, [&] { return LocalDelete(r); },
+      &wire::KvClient::remove);
+}
+
+ApiOr<wire::CasResult> OrderKvHandler::CompareAndSet(
+    const wire::CasRequest& r) {
+  return Serve<wire::CasResult>(
+      r, ShardOf(r.key), /*write=*/true, [&] { return LocalCompareAndSet(r); },
+      &wire::KvClient::compare_and_set);
+}
+
+ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(
+    const wire::MultiGetRequest& r) {
+  // Keys by owning order; each order's keys are one request (local, or one
+  // hop), answered back into the caller's order.
+  std::map<uint64_t, std::vector<size_t>> by_order;
+  for (size_t i = 0; i < r.keys.size(); ++i) {
+    const uint16_t shard = ShardOf(r.keys[i]);
+    by_order[opts_.layout ? opts_.layout->OwnerOf(shard) : rt_->order_id()]
+        .push_back(i);
+  }
+  if (by_order.size() <= 1) {
+    const uint16_t shard = r.keys.empty() ? 0 : ShardOf(r.keys.front());
+    return Serve<wire::MultiGetResult>(
+        r, shard, /*write=*/false, [&] { return LocalMultiGet(r); },
+        &wire::KvClient::multi_get);
+  }
+  wire::MultiGetResult out;
+  out.results.resize(r.keys.size());
+  for (const auto& [order, indexes] : by_order) {
+    wire::MultiGetRequest part;
+    if (r.__isset.no_forward) part.__set_no_forward(r.no_forward);
+    for (size_t i : indexes) part.keys.push_back(r.keys[i]);
+    ApiOr<wire::MultiGetResult> res = Serve<wire::MultiGetResult>(
+        part, ShardOf(part.keys.front()), /*write=*/false,
+        [&] { return LocalMultiGet(part); }, &wire::KvClient::multi_get);
+    if (!res.ok()) return res.error();
+    if (res.value().results.size() != indexes.size()) {
+      return ApiError::NotReady(
+          "order " + std::to_string(order) + " answered " +
+          std::to_string(res.value().results.size()) + " results for " +
+          std::to_string(indexes.size()) + " keys");
+    }
+    for (size_t j = 0; j < indexes.size(); ++j) {
+      out.results[indexes[j]] = std::move(res.value().results[j]);
+    }
+  }
   return out;
 }
 

@@ -1,6 +1,21 @@
-// host/radiant/kv_handler.h — the public Kv API served by the orders of this
-// radiant (api::KvHandler over an OrderRuntime).
+// host/radiant/kv_handler.h — the public Kv API as a radiant serves it
+// (api::KvHandler over the radiant's OrderRuntime and a Forwarder).
 //
+// Routing: the key's shard (shard = fnv1a_64(key) mod [cluster] shards,
+// host/order/shard.h) belongs to one order of the layout. The request is
+// served here when that order is this radiant's and this radiant is its
+// herald (or no herald is known yet: the herald then answers NotReady, or
+// the request set no_forward). Otherwise it goes one hop through the
+// Forwarder, marked no_forward, to the order's herald (this order's known
+// leader, or the herald last seen for another order). A local request that
+// finds leadership moved (WrongLeader with a leader) also takes that one
+// hop. With no_forward set, a shard of another order answers WrongGroup
+// (configuration number kStaticConfigNum). multi_get splits its keys by
+// order, one request per order, and answers in the caller's key order; the
+// first error answers the whole call. Without a layout and a forwarder
+// (single-node mode) everything is served here.
+//
+// Local requests:
 // Each request becomes a Command (writes) or a linearizable read on the
 // order that owns the key's shard (shard = fnv1a_64(key) mod [cluster]
 // shards, host/order/shard.h). The handler waits for the answer a little
@@ -32,6 +47,8 @@
 #include <string>
 
 #include "host/api/handlers.h"
+#include "host/radiant/forwarder.h"
+#include "host/radiant/layout.h"
 #include "host/radiant/order_runtime.h"
 
 namespace sb::radiant {
@@ -42,6 +59,10 @@ struct KvHandlerOptions {
   uint32_t tick_ms = 100;              // retry hint for NotReady
   // address of a leader by node number, for WrongLeader hints ("" unknown).
   std::function<std::string(uint64_t)> address_of;
+  // The layout and the forwarder to other radiants (both outlive the
+  // handler). Null: every request is served by the runtime's order.
+  const Layout* layout = nullptr;
+  Forwarder* forwarder = nullptr;
 };
 
 class OrderKvHandler : public api::KvHandler {
@@ -62,6 +83,33 @@ class OrderKvHandler : public api::KvHandler {
       const api::wire::MultiGetRequest& r) override;
 
  private:
+  struct Target {
+    enum Kind { kLocal, kForward, kWrongGroup } kind;
+    uint64_t order;
+    uint64_t preferred;  // forward: member to try first (0: any)
+  };
+  Target TargetOf(uint16_t shard, bool no_forward) const;
+  uint16_t ShardOf(const std::string& key) const;
+  // Routes one request: `local` serves it here, `remote` is the generated
+  // client's method for the hop.
+  template <typename Res, typename Req>
+  api::ApiOr<Res> Serve(const Req& r, uint16_t shard, bool write,
+                        const std::function<api::ApiOr<Res>()>& local,
+                        void (::shardbearer::wire::KvClient::*remote)(
+                            Res&, const Req&));
+
+  // The requests as this radiant's order serves them.
+  api::ApiOr<api::wire::GetResult> LocalGet(const api::wire::GetRequest& r);
+  api::ApiOr<api::wire::PutResult> LocalPut(const api::wire::PutRequest& r);
+  api::ApiOr<api::wire::AppendResult> LocalAppend(
+      const api::wire::AppendRequest& r);
+  api::ApiOr<api::wire::DeleteResult> LocalDelete(
+      const api::wire::DeleteRequest& r);
+  api::ApiOr<api::wire::CasResult> LocalCompareAndSet(
+      const api::wire::CasRequest& r);
+  api::ApiOr<api::wire::MultiGetResult> LocalMultiGet(
+      const api::wire::MultiGetRequest& r);
+
   // Proposes `c` with the request's session and waits for its result,
   // mapped to an ApiError unless the command applied with kOk.
   api::ApiOr<order::CommandResult> Write(order::Command c,

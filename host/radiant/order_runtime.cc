@@ -24,6 +24,9 @@ uint64_t WallMs() {
           .count());
 }
 
+// Bytes of undelivered consensus messages the inbox holds at most.
+constexpr size_t kMaxInboxBytes = 64u << 20;
+
 // Cycles per loop round, at most: a round that never settles yields to the
 // tick and the stop flag instead of spinning forever.
 constexpr int kMaxCyclesPerRound = 1000;
@@ -52,50 +55,61 @@ StatusOr<std::unique_ptr<OrderRuntime>> OrderRuntime::Start(
     const sb_host_services* consensus_host) {
   std::unique_ptr<OrderRuntime> rt(new OrderRuntime(options));
   const uint64_t self = options.node_number;
+  const uint64_t order_id = options.order_id;
+  const std::string name = "order " + std::to_string(order_id);
+  std::vector<uint64_t> members = options.members;
+  if (members.empty()) members = {self};
+  const bool alone = members.size() == 1 && members.front() == self;
 
-  // A one-voter group has no one to send to: a message means the plugin
-  // believes in other members, which single-node mode never configures.
+  ConsensusDriver::SendFn send = options.send;
+  if (!send) {
+    // An order of one has no one to send to: a message means the plugin
+    // believes in other members, which this order never configured.
+    send = [](uint64_t to, uint64_t group, std::string_view message) {
+      spdlog::error(
+          "group {} asked to send {} bytes to node {}, but the order has no "
+          "peers; message dropped",
+          group, message.size(), to);
+    };
+  }
   rt->driver_ = std::make_unique<ConsensusDriver>(
-      self, storage, std::move(consensus), consensus_host,
-      [](uint64_t to, uint64_t group, std::string_view message) {
-        spdlog::error(
-            "group {} asked to send {} bytes to node {}; single-node mode "
-            "has no peers, message dropped",
-            group, message.size(), to);
-      });
+      self, storage, std::move(consensus), consensus_host, std::move(send));
   SB_RETURN_IF_ERROR(rt->driver_->Init());
 
-  std::vector<uint16_t> owned;
-  owned.reserve(options.cluster.shards);
-  for (uint32_t s = 0; s < options.cluster.shards; ++s) {
-    owned.push_back(static_cast<uint16_t>(s));
+  std::vector<uint16_t> owned = options.owned_shards;
+  if (owned.empty()) {
+    for (uint32_t s = 0; s < options.cluster.shards; ++s) {
+      owned.push_back(static_cast<uint16_t>(s));
+    }
   }
   auto sm = order::OrderStateMachine::Open(
-      storage, order::OrderOptionsFor(options.cluster, kSingleNodeGroup,
-                                      std::move(owned)));
-  if (!sm.ok()) return sm.status().Annotate("order 1");
+      storage, order::OrderOptionsFor(options.cluster, order_id, owned));
+  if (!sm.ok()) return sm.status().Annotate(name);
   rt->sm_ = std::move(sm).value();
 
   GroupOptions g;
-  g.group_id = kSingleNodeGroup;
+  g.group_id = order_id;
   g.seed = self ^ WallMs();
   g.config = options.consensus_config;
   // Only used when the group is brand new (nothing stored); a restart
   // restores the members and log from storage.
-  g.bootstrap_voters = {self};
+  g.bootstrap_voters = members;
   order::SetCompaction(options.compaction, &g);
   Status st = rt->driver_->AddGroup(g, rt->sm_.get());
-  if (!st.ok()) return st.Annotate("order 1");
+  if (!st.ok()) return st.Annotate(name);
 
   order::HeraldOptions ho;
   ho.request_timeout_ms = options.cluster.request_timeout_ms;
   ho.max_value_bytes = options.max_value_bytes;
   ho.now_ms = SteadyMs;
   ho.wall_ms = WallMs;
-  rt->herald_ = std::make_unique<order::Herald>(
-      rt->driver_.get(), kSingleNodeGroup, rt->sm_.get(), std::move(ho));
+  rt->herald_ = std::make_unique<order::Herald>(rt->driver_.get(), order_id,
+                                                rt->sm_.get(), std::move(ho));
 
   rt->thread_ = std::thread([r = rt.get()] { r->Loop(); });
+  spdlog::info("{} started: shards {}..{}, {} member(s)", name, owned.front(),
+               owned.back(), members.size());
+  if (!alone) return rt;
 
   // Bounded wait for the election (one election timeout for one voter).
   const uint64_t deadline = SteadyMs() + options.leader_wait_ms;
@@ -105,11 +119,10 @@ StatusOr<std::unique_ptr<OrderRuntime>> OrderRuntime::Start(
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (!rt->ready_.load()) {
-    return Status::Unavailable("order 1 was not led by this node within " +
+    return Status::Unavailable(name + " was not led by this node within " +
                                std::to_string(options.leader_wait_ms) + " ms");
   }
-  spdlog::info("order 1 (shards 0..{}) led by this node (node {})",
-               options.cluster.shards - 1, self);
+  spdlog::info("{} led by this node (node {})", name, self);
   return rt;
 }
 
@@ -119,7 +132,11 @@ void OrderRuntime::Stop() {
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
-    if (failure_.ok()) failure_ = Status::Unavailable("order 1 stopped");
+    if (failure_.ok()) {
+      failure_ = Status::Unavailable("order " +
+                                     std::to_string(opts_.order_id) +
+                                     " stopped");
+    }
   }
   cv_.notify_all();
   // The loop wakes at the next tick at the latest; a RunCycle in progress
@@ -174,15 +191,60 @@ std::vector<std::future<order::ReadResult>> OrderRuntime::MultiGet(
   return out;
 }
 
+void OrderRuntime::Deliver(uint64_t from, uint64_t group,
+                           std::string_view message) {
+  if (group != opts_.order_id) {
+    spdlog::warn("node {} sent a message for group {}, which this node does "
+                 "not host (order {}); dropped",
+                 from, group, opts_.order_id);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stop_) return;
+    if (inbox_bytes_ + message.size() > kMaxInboxBytes) {
+      // Powers of two: a warning at the 1st, 2nd, 4th, ... drop.
+      const uint64_t dropped = ++inbox_dropped_;
+      if ((dropped & (dropped - 1)) == 0) {
+        spdlog::warn("order {}: consensus inbox full ({} bytes), {} message(s) "
+                     "dropped so far",
+                     opts_.order_id, inbox_bytes_, inbox_dropped_);
+      }
+      return;
+    }
+    inbox_bytes_ += message.size();
+    inbox_.emplace_back(message);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
+void OrderRuntime::DrainInbox() {
+  std::vector<std::string> batch;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    batch.swap(inbox_);
+    inbox_bytes_ = 0;
+  }
+  for (const std::string& m : batch) {
+    Status st = driver_->Deliver(opts_.order_id, m);
+    if (!st.ok()) {
+      spdlog::warn("order {}: consensus message refused: {}", opts_.order_id,
+                   st.ToString());
+    }
+  }
+}
+
 bool OrderRuntime::RunUntilIdle() {
   herald_->Pump();
   for (int i = 0; i < kMaxCyclesPerRound; ++i) {
     auto n = driver_->RunCycle();
     Status st = n.ok() ? sm_->PublishApplied() : n.status();
     if (!st.ok()) {
-      spdlog::critical("order 1 stopped: {}", st.ToString());
+      spdlog::critical("order {} stopped: {}", opts_.order_id, st.ToString());
       std::lock_guard<std::mutex> l(mu_);
-      failure_ = Status::Unavailable("order 1 stopped after an error: " +
+      failure_ = Status::Unavailable("order " + std::to_string(opts_.order_id) +
+                                     " stopped after an error: " +
                                      st.ToString());
       return false;
     }
@@ -190,34 +252,12 @@ bool OrderRuntime::RunUntilIdle() {
     // reads whose read index is now applied can be served, and writes
     // queued meanwhile proposed.
     herald_->Pump();
-    ConsensusInstance* inst = driver_->group(kSingleNodeGroup);
-    bool proposed = false;
-    if (inst != nullptr) {
+    if (ConsensusInstance* inst = driver_->group(opts_.order_id)) {
       const ConsensusStatus cs = inst->GetStatus();
       leader_.store(cs.leader);
-      if (cs.role == Role::kLeader && cs.commit == 0 && !marker_proposed_) {
-        // A brand-new group whose plugin commits nothing on election (solo;
-        // raft commits its leader no-op, Raft §8) has read index 0, which
-        // the herald cannot tell from "not answered yet". An empty entry
-        // gives the order a first committed index: it does not decode as a
-        // command, so every replica skips it the same way and only the
-        // applied index advances (state_machine.h).
-        uint64_t index = 0;
-        Status st = inst->Propose("", &index);
-        if (st.ok()) {
-          marker_proposed_ = proposed = true;
-          spdlog::info("order 1 is new: committing start marker at index {}",
-                       index);
-        } else {
-          spdlog::warn("order 1: start marker not proposed yet: {}",
-                       st.ToString());
-        }
-      }
-      // Served only once this node leads and a read point exists.
-      ready_.store(cs.role == Role::kLeader && cs.commit > 0);
+      ready_.store(cs.role == Role::kLeader);
     }
-    // Idle, unless the marker was just proposed (its cycle runs now).
-    if (*n == 0 && !proposed) return true;
+    if (*n == 0) return true;
   }
   return true;
 }
@@ -243,6 +283,7 @@ void OrderRuntime::Loop() {
       if (next_tick <= now) next_tick = now + tick;
     }
     if (healthy) {
+      DrainInbox();
       healthy = RunUntilIdle();
       if (!healthy) {
         leader_.store(0);
