@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -47,6 +50,49 @@ TEST(TransportThriftConfig, RejectsBadValuesAndHalfTls) {
   PluginConfigAbi good{{"max_frame_bytes", "1048576"},
                        {"idle_timeout_ms", "1000"}};
   EXPECT_EQ(vt->check_config(good.get(), &st), SB_OK) << st.message;
+}
+
+TEST(TransportThriftConfig, TlsFilesMustBeReadableNamingTheKey) {
+  auto lib = TransportThriftPlugin();
+  ASSERT_NE(lib, nullptr);
+  char tmpl[] = "/tmp/sb-wire-tlsfiles-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::ofstream(dir + "/cert.pem") << "cert\n";
+  std::ofstream(dir + "/key.pem") << "key\n";
+  std::ofstream(dir + "/ca.pem") << "ca\n";
+  // check_config looks for the files; it does not parse them.
+  const std::vector<PluginConfigEntry> good = {
+      {"tls.cert_file", dir + "/cert.pem"},
+      {"tls.key_file", dir + "/key.pem"},
+      {"tls.ca_file", dir + "/ca.pem"}};
+  EXPECT_TRUE(Transport::CheckConfig(lib, *PluginConfigAbi(good).get()).ok());
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (const std::string& bad : {dir + "/absent.pem", dir}) {
+      std::vector<PluginConfigEntry> cfg = good;
+      cfg[i].value = bad;
+      Status s = Transport::CheckConfig(lib, *PluginConfigAbi(cfg).get());
+      EXPECT_EQ(s.code(), Code::kInvalidArgument) << cfg[i].key << " " << bad;
+      EXPECT_NE(s.message().find(cfg[i].key + " = '" + bad +
+                                 "' is not a readable file"),
+                std::string::npos)
+          << s.message();
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TransportWrapper, CheckConfigRefusesAnotherKindOfPlugin) {
+  PluginLoader loader({SB_PLUGIN_BUILD_DIR});
+  auto lib = loader.Load("storage-mem", SB_KIND_STORAGE);
+  ASSERT_TRUE(lib.ok()) << lib.status().ToString();
+  PluginConfigAbi empty;
+  EXPECT_EQ(Transport::CheckConfig(*lib, *empty.get()).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(Transport::CheckConfig(nullptr, *empty.get()).code(),
+            Code::kInvalidArgument);
+  EXPECT_TRUE(
+      Transport::CheckConfig(TransportThriftPlugin(), *empty.get()).ok());
 }
 
 TEST(TransportThrift, DeliversInOrderBothWaysAndBatches) {
