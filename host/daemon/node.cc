@@ -183,7 +183,7 @@ Status Node::StartOrders() {
   o.cluster = config_.cluster;
   o.compaction = config_.compaction;
   o.max_value_bytes = config_.limits.max_value_bytes;
-  o.consensus_config = radiant::ConsensusConfigOf(*consensus->section);
+  o.consensus_config = consensus->section->entries;
   consensus_services_ =
       std::make_unique<PluginHostServices>(consensus->library->name());
   auto rt = radiant::OrderRuntime::Start(o, storage_.get(), consensus->library,

@@ -66,7 +66,7 @@ struct OrderRuntimeOptions {
   // [limits] max_value_bytes: the largest value an append may produce.
   uint32_t max_value_bytes = 1 << 20;
   // The consensus plugin's section, passed to every group it runs.
-  std::vector<ConfigEntry> consensus_config;
+  std::vector<PluginConfigEntry> consensus_config;
   // How long Start waits for the group to elect this node (a one-voter
   // group elects itself after one election timeout).
   uint32_t leader_wait_ms = 10000;
@@ -130,8 +130,5 @@ class OrderRuntime {
   Status failure_;
   std::thread thread_;
 };
-
-// The consensus plugin section's entries as the driver takes them.
-std::vector<ConfigEntry> ConsensusConfigOf(const PluginSection& section);
 
 }  // namespace sb::radiant

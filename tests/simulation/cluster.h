@@ -117,8 +117,8 @@ struct ClusterOptions {
   size_t nodes = 3;  // founding voters: ids 1..nodes
   uint64_t seed = 1;
   uint64_t group_id = 1;
-  std::vector<ConfigEntry> config;  // the plugin's config section
-  uint64_t snapshot_every = 0;      // 0: never compact
+  std::vector<PluginConfigEntry> config;  // the plugin's config section
+  uint64_t snapshot_every = 0;            // 0: never compact
   NetworkOptions net;
 };
 
