@@ -1,12 +1,20 @@
 #include "host/config/plugin_section.h"
 
 #include <cctype>
+#include <utility>
 
 namespace sb {
 
 std::string SourcePosition::ToString() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
+
+PluginConfigEntry::PluginConfigEntry(std::string key, std::string value,
+                                     uint32_t type, SourcePosition position)
+    : key(std::move(key)),
+      value(std::move(value)),
+      type(type),
+      position(std::move(position)) {}
 
 struct PluginConfigAbi::Storage {
   std::vector<std::string> keys;
@@ -45,6 +53,10 @@ PluginConfigAbi::PluginConfigAbi(const std::vector<PluginConfigEntry>& entries)
   s.config.entries = s.entries.empty() ? nullptr : s.entries.data();
   s.config.count = s.entries.size();
 }
+
+PluginConfigAbi::PluginConfigAbi(
+    std::initializer_list<PluginConfigEntry> entries)
+    : PluginConfigAbi(std::vector<PluginConfigEntry>(entries)) {}
 
 const sb_config* PluginConfigAbi::get() const {
   static const sb_config kEmpty = {sizeof(sb_config), nullptr, 0};

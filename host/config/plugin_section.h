@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,21 +38,38 @@ struct SourcePosition {
   std::string ToString() const;
 };
 
-// One plugin-owned key of a plugin section.
+// One plugin-owned key of a plugin section. This is the host's only
+// type for a config entry: the config module fills it from TOML, and code
+// that builds a section by hand (tests, tools, the consensus driver's
+// groups) writes {key, value} or {key, value, SB_CONFIG_*}.
 struct PluginConfigEntry {
-  std::string key;          // dotted path inside the section: "tls.ca_file"
-  uint32_t type = 0;        // SB_CONFIG_*
-  std::string value;        // rendered text (see the header comment)
-  SourcePosition position;  // of the key
+  PluginConfigEntry() = default;
+  PluginConfigEntry(std::string key, std::string value,
+                    uint32_t type = SB_CONFIG_STRING,
+                    SourcePosition position = {});
+
+  std::string key;                   // dotted path inside the section
+  std::string value;                 // rendered text (see the header comment)
+  uint32_t type = SB_CONFIG_STRING;  // SB_CONFIG_*
+  // Of the key in its file; FILE:1:1 with an empty file name for an entry
+  // built by hand.
+  SourcePosition position;
 };
 
-// Owns an sb_config built from a PluginSection. The sb_config and every
+// Owns an sb_config built from a list of entries (a PluginSection's, or one
+// written by hand): the one way the host builds an sb_config. It and every
 // pointer inside it stay valid as long as this object lives (moving it is
 // fine: the storage is on the heap and does not move).
+//
+// Code that builds a section by hand writes, for example,
+//   PluginConfigAbi cfg{{"max_frame_bytes", "65536"},
+//                       {"sync", "true", SB_CONFIG_BOOL}};
+//   vt->check_config(cfg.get(), &st);
 class PluginConfigAbi {
  public:
   PluginConfigAbi();  // an empty sb_config
   explicit PluginConfigAbi(const std::vector<PluginConfigEntry>& entries);
+  PluginConfigAbi(std::initializer_list<PluginConfigEntry> entries);
   ~PluginConfigAbi();
   PluginConfigAbi(PluginConfigAbi&&) noexcept;
   PluginConfigAbi& operator=(PluginConfigAbi&&) noexcept;

@@ -66,24 +66,6 @@ sb_code ReaderSnapshotRead(void* ctx, uint64_t index, uint64_t offset,
   return ToAbi(s, st);
 }
 
-struct AbiConfig {
-  std::vector<sb_config_entry> entries;
-  sb_config cfg{};
-  explicit AbiConfig(const std::vector<ConfigEntry>& config) {
-    for (const ConfigEntry& e : config) {
-      sb_config_entry ce{};
-      ce.struct_size = sizeof ce;
-      ce.type = e.type;
-      ce.key = e.key.c_str();
-      ce.value = e.value.c_str();
-      entries.push_back(ce);
-    }
-    cfg.struct_size = sizeof cfg;
-    cfg.entries = entries.data();
-    cfg.count = entries.size();
-  }
-};
-
 StatusOr<const sb_consensus_vtable*> Vtable(const PluginLibrary& lib) {
   if (lib.kind() != SB_KIND_CONSENSUS) {
     return Status::InvalidArgument("plugin '" + lib.path() +
@@ -143,10 +125,10 @@ const char* RoleName(Role r) {
   return "unknown";
 }
 
-Status ConsensusInstance::CheckConfig(const PluginLibrary& lib,
-                                      const std::vector<ConfigEntry>& config) {
-  AbiConfig cfg(config);
-  return CheckConfig(lib, cfg.cfg);
+Status ConsensusInstance::CheckConfig(
+    const PluginLibrary& lib, const std::vector<PluginConfigEntry>& config) {
+  PluginConfigAbi cfg(config);
+  return CheckConfig(lib, *cfg.get());
 }
 
 Status ConsensusInstance::CheckConfig(const PluginLibrary& lib,
@@ -175,13 +157,13 @@ StatusOr<std::unique_ptr<ConsensusInstance>> ConsensusInstance::Create(
   inst->reader_.snapshot_meta = ReaderSnapshotMeta;
   inst->reader_.snapshot_read = ReaderSnapshotRead;
 
-  AbiConfig cfg(opts.config);
+  PluginConfigAbi cfg(opts.config);
   sb_consensus_options o{};
   o.struct_size = sizeof o;
   o.group_id = opts.group_id;
   o.node_id = opts.node_id;
   o.seed = opts.seed;
-  o.config = &cfg.cfg;
+  o.config = cfg.get();
   o.log = &inst->reader_;
   o.hard_state = Bytes(opts.hard_state);
   o.applied = opts.applied;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "host/common/status.h"
+#include "host/config/plugin_section.h"
 #include "host/plugin/loader.h"
 #include "shardbearer/abi/consensus.h"
 
@@ -125,19 +126,12 @@ class ConsensusLog {
                               bool* done) = 0;
 };
 
-// A plugin config entry (the host's flattened TOML section).
-struct ConfigEntry {
-  std::string key;
-  std::string value;
-  uint32_t type = SB_CONFIG_STRING;
-};
-
 struct ConsensusOptions {
   uint64_t group_id = 0;
   uint64_t node_id = 0;
   uint64_t seed = 0;
-  std::vector<ConfigEntry> config;
-  std::string hard_state;  // persisted; empty for a new node
+  std::vector<PluginConfigEntry> config;  // the plugin's section
+  std::string hard_state;                 // persisted; empty for a new node
   uint64_t applied = 0;
   std::vector<uint64_t> bootstrap_voters;
 };
@@ -151,7 +145,7 @@ class ConsensusInstance {
       const ConsensusOptions& opts, ConsensusLog* log);
   // Validates a config section with the plugin.
   static Status CheckConfig(const PluginLibrary& lib,
-                            const std::vector<ConfigEntry>& config);
+                            const std::vector<PluginConfigEntry>& config);
   static Status CheckConfig(const PluginLibrary& lib, const sb_config& config);
 
   ~ConsensusInstance();

@@ -84,7 +84,7 @@ class GroupStateMachine {
 struct GroupOptions {
   uint64_t group_id = 0;
   uint64_t seed = 0;
-  std::vector<ConfigEntry> config;         // the consensus plugin's section
+  std::vector<PluginConfigEntry> config;   // the consensus plugin's section
   std::vector<uint64_t> bootstrap_voters;  // only for a brand-new group
   // Compaction: snapshot once this many entries were applied since the
   // last snapshot ([compaction] log_entries), or once the stored log holds

@@ -233,7 +233,7 @@ Status Node::StartOrders() {
   o.cluster = config_.cluster;
   o.compaction = config_.compaction;
   o.max_value_bytes = config_.limits.max_value_bytes;
-  o.consensus_config = radiant::ConsensusConfigOf(*consensus->section);
+  o.consensus_config = consensus->section->entries;
   if (!peers.empty()) {
     SB_RETURN_IF_ERROR(StartTransport(*transport, peers));
     o.send = [t = transport_.get()](uint64_t to, uint64_t group,

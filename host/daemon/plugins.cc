@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string>
 
 #include "host/classifier/classifier.h"
 #include "host/consensus/consensus.h"
 #include "host/plugin/storage.h"
+#include "host/transport/transport.h"
 
 namespace sb {
 
@@ -44,10 +46,13 @@ Status CheckSection(const std::shared_ptr<PluginLibrary>& lib, uint32_t kind,
       return Storage::CheckConfig(lib, cfg);
     case SB_KIND_CONSENSUS:
       return ConsensusInstance::CheckConfig(*lib, cfg);
+    case SB_KIND_TRANSPORT:
+      return Transport::CheckConfig(lib, cfg);
     case SB_KIND_CLASSIFIER:
       return Classifier::CheckConfig(lib, cfg);
     default:
-      return Status::OK();
+      return Status::Internal("no config check for plugin kind " +
+                              std::to_string(kind));
   }
 }
 

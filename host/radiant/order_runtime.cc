@@ -40,15 +40,6 @@ std::future<T> Ready(T value) {
 
 }  // namespace
 
-std::vector<ConfigEntry> ConsensusConfigOf(const PluginSection& section) {
-  std::vector<ConfigEntry> out;
-  out.reserve(section.entries.size());
-  for (const PluginConfigEntry& e : section.entries) {
-    out.push_back(ConfigEntry{e.key, e.value, e.type});
-  }
-  return out;
-}
-
 StatusOr<std::unique_ptr<OrderRuntime>> OrderRuntime::Start(
     const OrderRuntimeOptions& options, Storage* storage,
     std::shared_ptr<PluginLibrary> consensus,

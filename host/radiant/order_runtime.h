@@ -77,7 +77,7 @@ struct OrderRuntimeOptions {
   // [limits] max_value_bytes: the largest value an append may produce.
   uint32_t max_value_bytes = 1 << 20;
   // The consensus plugin's section, passed to every group it runs.
-  std::vector<ConfigEntry> consensus_config;
+  std::vector<PluginConfigEntry> consensus_config;
   // How long Start waits for a one-voter group to elect this node (after
   // one election timeout).
   uint32_t leader_wait_ms = 10000;
@@ -151,8 +151,5 @@ class OrderRuntime {
   uint64_t inbox_dropped_ = 0;
   std::thread thread_;
 };
-
-// The consensus plugin section's entries as the driver takes them.
-std::vector<ConfigEntry> ConsensusConfigOf(const PluginSection& section);
 
 }  // namespace sb::radiant

@@ -5,48 +5,38 @@
 
 namespace sb {
 
-ConfigSection::ConfigSection(
-    std::initializer_list<std::pair<std::string, std::string>> kv) {
-  for (const auto& [k, v] : kv) Set(k, v);
-}
+namespace {
 
-ConfigSection::ConfigSection(const ConfigSection& other)
-    : kv_(other.kv_), types_(other.types_) {
-  Rebuild();
-}
-
-ConfigSection& ConfigSection::operator=(const ConfigSection& other) {
-  kv_ = other.kv_;
-  types_ = other.types_;
-  Rebuild();
-  return *this;
-}
-
-void ConfigSection::Set(std::string key, std::string value, uint32_t type) {
-  kv_.emplace_back(std::move(key), std::move(value));
-  types_.push_back(type);
-  Rebuild();
-}
-
-void ConfigSection::Rebuild() {
-  entries_.clear();
-  for (size_t i = 0; i < kv_.size(); ++i) {
-    entries_.push_back(sb_config_entry{sizeof(sb_config_entry), types_[i],
-                                       kv_[i].first.c_str(),
-                                       kv_[i].second.c_str()});
+StatusOr<const sb_transport_vtable*> Vtable(
+    const std::shared_ptr<PluginLibrary>& library) {
+  if (!library || library->kind() != SB_KIND_TRANSPORT) {
+    return Status::InvalidArgument("not a transport plugin");
   }
-  config_ = sb_config{sizeof(sb_config), entries_.data(), entries_.size()};
+  return static_cast<const sb_transport_vtable*>(library->vtable());
+}
+
+}  // namespace
+
+Status Transport::CheckConfig(const std::shared_ptr<PluginLibrary>& library,
+                              const sb_config& config) {
+  auto vt = Vtable(library);
+  if (!vt.ok()) return vt.status();
+  if (!SB_HAS_FIELD(*vt, check_config) || (*vt)->check_config == nullptr) {
+    return Status::InvalidArgument("transport plugin '" + library->path() +
+                                   "' has no check_config");
+  }
+  sb_status st{};
+  sb_code c = (*vt)->check_config(&config, &st);
+  return c == SB_OK ? Status::OK() : Status::FromAbi(c, st);
 }
 
 StatusOr<std::unique_ptr<Transport>> Transport::Create(
     std::shared_ptr<PluginLibrary> library, const TransportOptions& options,
     DeliverFn deliver) {
-  if (!library || library->kind() != SB_KIND_TRANSPORT) {
-    return Status::InvalidArgument("not a transport plugin");
-  }
-  auto vt = static_cast<const sb_transport_vtable*>(library->vtable());
+  auto vt = Vtable(library);
+  if (!vt.ok()) return vt.status();
   std::shared_ptr<const void> keep = library;
-  return Create(vt, std::move(keep), options, std::move(deliver));
+  return Create(*vt, std::move(keep), options, std::move(deliver));
 }
 
 StatusOr<std::unique_ptr<Transport>> Transport::Create(

@@ -16,8 +16,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "host/common/status.h"
 #include "shardbearer/abi/transport.h"
@@ -26,38 +24,25 @@ namespace sb {
 
 class PluginLibrary;
 
-// Owns the key/value strings behind an sb_config (for tests and callers that
-// build a section by hand; the config module builds the daemon's).
-class ConfigSection {
- public:
-  ConfigSection() = default;
-  ConfigSection(std::initializer_list<std::pair<std::string, std::string>> kv);
-  ConfigSection(const ConfigSection& other);
-  ConfigSection& operator=(const ConfigSection& other);
-  void Set(std::string key, std::string value,
-           uint32_t type = SB_CONFIG_STRING);
-  // Valid until this object is changed or destroyed.
-  const sb_config* get() const { return &config_; }
-
- private:
-  void Rebuild();
-  std::vector<std::pair<std::string, std::string>> kv_;
-  std::vector<uint32_t> types_;
-  std::vector<sb_config_entry> entries_;
-  sb_config config_{sizeof(sb_config), nullptr, 0};
-};
-
 struct TransportOptions {
   uint64_t local_node_id = 0;
   std::string cluster_id;
   std::string listen_address;              // empty: dial only
   const sb_host_services* host = nullptr;  // must outlive the Transport
-  const sb_config* config = nullptr;       // borrowed for Create only
+  // The plugin's section, borrowed for Create only (null: empty). Build it
+  // with PluginConfigAbi (host/config/plugin_section.h).
+  const sb_config* config = nullptr;
 };
 
 class Transport {
  public:
   using DeliverFn = std::function<void(uint64_t from, std::string_view msg)>;
+
+  // Has the plugin validate a [transport] section without creating
+  // anything: InvalidArgument naming the offending key for an unknown key
+  // or a bad value.
+  static Status CheckConfig(const std::shared_ptr<PluginLibrary>& library,
+                            const sb_config& config);
 
   // From a loaded plugin library (checked to be a transport).
   static StatusOr<std::unique_ptr<Transport>> Create(

@@ -1,9 +1,15 @@
 // plugins/transport-thrift/options.cc — see options.h.
 #include "plugins/transport-thrift/options.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <utility>
 
 namespace sb::transport_thrift {
 
@@ -105,6 +111,25 @@ sb_code ParseOptions(const sb_config* cfg, Options* out, sb_status* st) {
     return sb_status_set(st, SB_INVALID_ARGUMENT,
                          "transport: mutual TLS needs all of tls.cert_file, "
                          "tls.key_file and tls.ca_file");
+  }
+  if (any_tls) {
+    // Catch a wrong path at --check-config time, naming the key, rather
+    // than when the first connection needs the file.
+    const std::pair<const char*, const std::string*> files[] = {
+        {"tls.cert_file", &o.tls.cert_file},
+        {"tls.key_file", &o.tls.key_file},
+        {"tls.ca_file", &o.tls.ca_file},
+    };
+    for (const auto& [key, path] : files) {
+      std::error_code ec;
+      const bool regular = std::filesystem::is_regular_file(*path, ec);
+      const bool readable = regular && ::access(path->c_str(), R_OK) == 0;
+      if (!readable) {
+        return sb_status_set(st, SB_INVALID_ARGUMENT,
+                             "transport: %s = '%s' is not a readable file", key,
+                             path->c_str());
+      }
+    }
   }
   *out = o;
   return sb_status_ok(st);

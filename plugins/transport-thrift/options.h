@@ -1,7 +1,9 @@
 // plugins/transport-thrift/options.h — the `[transport]` section.
 //
 // Every key is optional; unknown keys and bad values are refused with
-// SB_INVALID_ARGUMENT naming the key. Thread safety: plain values.
+// SB_INVALID_ARGUMENT naming the key. The TLS keys go together (all three
+// or none) and each must name a readable regular file. Thread safety:
+// plain values.
 #pragma once
 
 #include <cstddef>

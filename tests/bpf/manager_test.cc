@@ -117,10 +117,10 @@ class ManagerTest : public ::testing::Test {
     s.required = required;
     s.present = true;
     s.position = {"node.toml", 40, 1};
-    s.entries = {{"interface", SB_CONFIG_STRING, "eth0", {"node.toml", 43, 1}},
+    s.entries = {{"interface", "eth0", SB_CONFIG_STRING, {"node.toml", 43, 1}},
                  {"allowed_cidrs",
-                  SB_CONFIG_ARRAY,
                   "10.1.0.0/16,10.9.9.9/32,fd00::7",
+                  SB_CONFIG_ARRAY,
                   {"node.toml", 44, 1}}};
     return s;
   }

@@ -56,11 +56,8 @@ class NetnsTest : public ::testing::Test {
     s.required = true;
     s.present = true;
     s.entries = {
-        {"interface", SB_CONFIG_STRING, "veth-a", {}},
-        {"allowed_cidrs",
-         SB_CONFIG_ARRAY,
-         "10.200.0.2/32,fd00:5342::2/128",
-         {}},
+        {"interface", "veth-a"},
+        {"allowed_cidrs", "10.200.0.2/32,fd00:5342::2/128", SB_CONFIG_ARRAY},
     };
     for (auto& e : extra) s.entries.push_back(e);
     ScopedNetns in_a(pair_->a());
@@ -145,8 +142,8 @@ TEST_F(NetnsTest, MemberAddedAtRuntimeGetsThroughAndRemovedIsBlocked) {
 
 TEST_F(NetnsTest, JoinPortAdmitsUnknownSourcesAtTheRate) {
   // No refill, burst 2: exactly two new connections from unknown sources.
-  StartClassifier({{"join_rate", SB_CONFIG_INTEGER, "0", {}},
-                   {"join_burst", SB_CONFIG_INTEGER, "2", {}}});
+  StartClassifier({{"join_rate", "0", SB_CONFIG_INTEGER},
+                   {"join_burst", "2", SB_CONFIG_INTEGER}});
   if (IsSkipped()) return;
   EXPECT_EQ(Connect("10.200.0.3", "10.200.0.1", kJoin),
             ConnectResult::kConnected);
@@ -185,7 +182,7 @@ TEST_F(NetnsTest, EgressPriorityPicksTheRootQdiscClass) {
         tc + "class add dev veth-a parent 1: classid 1:4 htb rate 1gbit"}) {
     if (Sh(cmd) != 0) GTEST_SKIP() << "HTB not available: " << cmd;
   }
-  StartClassifier({{"peer_priority", SB_CONFIG_STRING, "1:4", {}}});
+  StartClassifier({{"peer_priority", "1:4"}});
   if (IsSkipped()) return;
   EXPECT_EQ(ClassPackets(pair_->a(), "1:4"), 0);
   EXPECT_EQ(Connect("10.200.0.2", "10.200.0.1", kClient),

@@ -66,6 +66,9 @@ class DaemonTest : public ::testing::Test {
     return path.string();
   }
 
+  void ExpectPluginRefuses(const std::string& section, const std::string& where,
+                           const std::string& what);
+
   fs::path dir_;
 };
 
@@ -113,28 +116,79 @@ TEST_F(DaemonTest, CheckConfigReportsWrongKind) {
       << r.output;
 }
 
-TEST_F(DaemonTest, CheckConfigPointsAtPluginKeyTheStorageRejects) {
-  const std::string path = WriteConfig(
-      "n.toml", "a",
-      "[storage]\nplugin = \"storage-rocksdb\"\nblock_cache_mb = 8\n"
-      "sync_wall = true\n");
+// --check-config of a single-node config with `section` appended must fail,
+// pointing at `where` (":LINE:COLUMN: [table] plugin 'name'", after the
+// file's path) and saying `what`.
+void DaemonTest::ExpectPluginRefuses(const std::string& section,
+                                     const std::string& where,
+                                     const std::string& what) {
+  const std::string path = WriteConfig("n.toml", "a", section);
   Result r = RunDaemon("--check-config " + path);
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.output.find(path + ":10:1: [storage] plugin 'storage-rocksdb'"),
-            std::string::npos)
-      << r.output;
-  EXPECT_NE(r.output.find("'sync_wall'"), std::string::npos) << r.output;
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find(path + where), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(what), std::string::npos) << r.output;
+}
+
+TEST_F(DaemonTest, CheckConfigPointsAtPluginKeyTheStorageRejects) {
+  ExpectPluginRefuses(
+      "[storage]\nplugin = \"storage-rocksdb\"\nblock_cache_mb = 8\n"
+      "sync_wall = true\n",
+      ":10:1: [storage] plugin 'storage-rocksdb'", "'sync_wall'");
 }
 
 TEST_F(DaemonTest, CheckConfigPointsAtPluginKeyTheConsensusRejects) {
+  ExpectPluginRefuses("[consensus]\nplugin = \"raft\"\nelection_tick = 5\n",
+                      ":9:1: [consensus] plugin 'raft'", "'election_tick'");
+}
+
+TEST_F(DaemonTest, CheckConfigPointsAtPluginKeyTheTransportRejects) {
+  ExpectPluginRefuses(
+      "[transport]\nplugin = \"transport-thrift\"\nmax_frame_bytes = 65536\n"
+      "send_queue = 5\n",
+      ":10:1: [transport] plugin 'transport-thrift'",
+      "unknown key 'send_queue'");
+  ExpectPluginRefuses(
+      "[transport]\nplugin = \"transport-thrift\"\nread_timeout_ms = 0\n",
+      ":9:1: [transport] plugin 'transport-thrift'",
+      "read_timeout_ms = '0' is not an integer in [1, 600000]");
+}
+
+TEST_F(DaemonTest, CheckConfigPointsAtTransportTlsFileThatDoesNotExist) {
+  // Two files exist (check_config does not parse them), the CA does not.
+  std::ofstream(dir_ / "node.pem") << "certificate\n";
+  std::ofstream(dir_ / "node.key") << "key\n";
+  const std::string ca = (dir_ / "absent-ca.pem").string();
   const std::string path = WriteConfig(
-      "n.toml", "a", "[consensus]\nplugin = \"raft\"\nelection_tick = 5\n");
+      "n.toml", "a",
+      "[transport]\nplugin = \"transport-thrift\"\n[transport.tls]\n"
+      "cert_file = \"" +
+          (dir_ / "node.pem").string() + "\"\nkey_file = \"" +
+          (dir_ / "node.key").string() + "\"\nca_file = \"" + ca + "\"\n");
   Result r = RunDaemon("--check-config " + path);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.output.find(path + ":9:1: [consensus] plugin 'raft'"),
+  EXPECT_NE(r.output.find(path +
+                          ":12:1: [transport] plugin 'transport-thrift': "
+                          "transport: tls.ca_file = '" +
+                          ca + "' is not a readable file"),
             std::string::npos)
       << r.output;
-  EXPECT_NE(r.output.find("'election_tick'"), std::string::npos) << r.output;
+  // The same section with the CA present passes.
+  std::ofstream(ca) << "ca\n";
+  r = RunDaemon("--check-config " + path);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST_F(DaemonTest, RefusesToStartWithABadTransportKey) {
+  const std::string path =
+      WriteConfig("n.toml", "a",
+                  "[transport]\nplugin = \"transport-thrift\"\n"
+                  "backoff_min_ms = 0\n");
+  Result r = RunDaemon("--config " + path + " --exit-after-start");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find(path + ":9:1: [transport] plugin 'transport-thrift'"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("backoff_min_ms"), std::string::npos) << r.output;
 }
 
 TEST_F(DaemonTest, StartsReportsPluginsAndCountsStarts) {

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 namespace sb::sim {
 
@@ -15,6 +17,7 @@ struct Cluster::Node {
   uint64_t id = 0;
   bool up = false;
   SimDisk disk;
+  std::unique_ptr<Transport> transport;  // null while down
   std::unique_ptr<ConsensusInstance> inst;
   struct PendingRead {
     std::string context;
@@ -65,10 +68,101 @@ uint64_t Mix(uint64_t h, uint64_t v) {
   return h * 0x100000001b3ULL;
 }
 
+std::string AddressOf(uint64_t id) { return "node-" + std::to_string(id); }
+
+// Live networks need distinct names; the name plays no part in the run.
+std::string UniqueNetworkName(uint64_t seed) {
+  static std::atomic<uint64_t> counter{0};
+  return "sim-" + std::to_string(seed) + "-" + std::to_string(++counter);
+}
+
 }  // namespace
 
+// ---- NetworkOptions / ClusterNetwork ----------------------------------------
+
+inproc::Faults NetworkOptions::ToFaults() const {
+  inproc::Faults f;
+  f.drop = loss;
+  f.duplicate = duplicate;
+  f.min_delay_us = std::max<uint64_t>(1, min_delay) * kTickUs;
+  f.max_delay_us = std::max(min_delay, max_delay) * kTickUs;
+  f.reorder = long_delay;
+  // A long delay comes on top of the normal one: up to long_delay_max in
+  // all, at least one tick more.
+  f.reorder_delay_us = kTickUs;
+  f.reorder_delay_max_us =
+      std::max<uint64_t>(long_delay_max, std::max(min_delay, max_delay) + 1) *
+          kTickUs -
+      f.max_delay_us;
+  return f;
+}
+
+ClusterNetwork::ClusterNetwork(uint64_t seed)
+    : net_(std::make_unique<inproc::Network>(UniqueNetworkName(seed), seed,
+                                             inproc::Network::Mode::kManual)) {
+  set_options(opts_);
+}
+
+void ClusterNetwork::set_options(const NetworkOptions& o) {
+  opts_ = o;
+  net_->SetFaults(o.ToFaults());
+}
+
+void ClusterNetwork::SetConnected(uint64_t node, bool connected) {
+  net_->Isolate(node, !connected);
+}
+
+bool ClusterNetwork::IsConnected(uint64_t node) const {
+  return !net_->IsIsolated(node);
+}
+
+void ClusterNetwork::SetLink(uint64_t from, uint64_t to, bool up) {
+  if (up) {
+    net_->UnblockLink(from, to);
+  } else {
+    net_->BlockLink(from, to);
+  }
+}
+
+void ClusterNetwork::Partition(const std::vector<std::vector<uint64_t>>& groups,
+                               const std::vector<uint64_t>& all_nodes) {
+  net_->Heal();
+  std::vector<std::set<uint64_t>> sets;
+  std::set<uint64_t> placed;
+  for (const auto& g : groups) {
+    sets.emplace_back(g.begin(), g.end());
+    placed.insert(g.begin(), g.end());
+  }
+  // A node in no group is a group of its own: it talks to nobody, yet
+  // counts as connected (as a node cut off by links, not disconnected).
+  for (uint64_t n : all_nodes) {
+    if (!placed.count(n)) sets.push_back({n});
+  }
+  net_->Partition(sets);
+}
+
+void ClusterNetwork::Heal() { net_->Heal(); }
+
+bool ClusterNetwork::CanTalk(uint64_t from, uint64_t to) const {
+  return net_->CanTalk(from, to);
+}
+
+NetworkStats ClusterNetwork::stats() const {
+  inproc::NetworkStats s = net_->stats();
+  NetworkStats out;
+  out.sent = s.sent + busy_;
+  out.bytes = s.bytes_sent;
+  out.delivered = s.delivered;
+  out.dropped = s.dropped + s.partitioned + s.refused + busy_;
+  return out;
+}
+
+// ---- Cluster ----------------------------------------------------------------
+
 Cluster::Cluster(ClusterOptions opts)
-    : opts_(std::move(opts)), rng_(opts_.seed), net_(&rng_) {
+    : opts_(std::move(opts)),
+      rng_(opts_.seed),
+      net_(Rng(opts_.seed ^ 0x6e6574776f726b31ULL).Next()) {
   net_.set_options(opts_.net);
   host_ = std::make_unique<HostState>();
   host_->now = &now_;
@@ -92,11 +186,15 @@ Status Cluster::Start() {
   lib_ = std::move(lib.value());
   std::vector<uint64_t> voters;
   for (uint64_t id = 1; id <= opts_.nodes; ++id) voters.push_back(id);
+  // Every node exists before the first transport opens, so each transport
+  // knows every other node as a peer.
   for (uint64_t id : voters) {
     auto n = std::make_unique<Node>();
     n->id = id;
-    SB_RETURN_IF_ERROR(CreateInstance(n.get(), voters));
     nodes_[id] = std::move(n);
+  }
+  for (uint64_t id : voters) {
+    SB_RETURN_IF_ERROR(CreateInstance(nodes_[id].get(), voters));
   }
   for (auto& [id, n] : nodes_) Process(n.get());
   return Status::OK();
@@ -115,8 +213,52 @@ Status Cluster::CreateInstance(Node* n,
   auto inst = ConsensusInstance::Create(lib_, &host_->services, o, &n->disk);
   if (!inst.ok()) return inst.status();
   n->inst = std::move(inst.value());
+  SB_RETURN_IF_ERROR(OpenTransport(n));
   n->up = true;
   return Status::OK();
+}
+
+Status Cluster::OpenTransport(Node* n) {
+  ConfigSection cfg{{"network", net_.inproc().name()}};
+  TransportOptions o;
+  o.local_node_id = n->id;
+  o.cluster_id = "sim";
+  o.listen_address = AddressOf(n->id);
+  o.host = &host_->services;
+  o.config = cfg.get();
+  const uint64_t self = n->id;
+  auto t =
+      Transport::Create(inproc::Network::Vtable(), nullptr, o,
+                        [this, self](uint64_t from, std::string_view data) {
+                          OnDeliver(self, from, data);
+                        });
+  if (!t.ok())
+    return t.status().Annotate("transport of node " + std::to_string(self));
+  SB_RETURN_IF_ERROR((*t)->Listen());
+  for (const auto& [id, other] : nodes_) {
+    if (id != self) SB_RETURN_IF_ERROR((*t)->AddPeer(id, AddressOf(id)));
+  }
+  n->transport = std::move(*t);
+  return Status::OK();
+}
+
+void Cluster::OnDeliver(uint64_t to, uint64_t from, std::string_view data) {
+  auto it = nodes_.find(to);
+  if (it == nodes_.end() || !it->second->up) return;
+  Node* n = it->second.get();
+  Trace(from * 131 + to * 7 + data.size());
+  Status s = n->inst->Step(data);
+  if (!s.ok()) {
+    Fail("node " + std::to_string(to) + " rejected a message from " +
+         std::to_string(from) + ": " + s.ToString());
+  }
+  Process(n);
+}
+
+sb_transport_stats Cluster::TransportStats(uint64_t id) const {
+  auto it = nodes_.find(id);
+  if (it == nodes_.end() || it->second->transport == nullptr) return {};
+  return it->second->transport->Stats();
 }
 
 void Cluster::Trace(uint64_t v) { trace_ = Mix(trace_, v); }
@@ -128,6 +270,10 @@ void Cluster::Fail(const std::string& what) {
 }
 
 std::string Cluster::ReplayCommand() const {
+  return ReplayCommandFor(opts_.seed);
+}
+
+std::string ReplayCommandFor(uint64_t seed) {
   std::string binary = "<test binary>";
   char buf[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -143,7 +289,7 @@ std::string Cluster::ReplayCommand() const {
     if (slash != std::string::npos) name = name.substr(0, slash) + "/*";
     filter = suite + "." + name;
   }
-  return "SB_SIM_SEED=" + std::to_string(opts_.seed) + " " + binary +
+  return "SB_SIM_SEED=" + std::to_string(seed) + " " + binary +
          " --gtest_filter='" + filter + "'";
 }
 
@@ -192,9 +338,14 @@ void Cluster::Process(Node* n) {
     if (rd.must_sync) disk.Sync();
     // 2. Send.
     for (const MessageView& m : rd.messages) {
-      std::string data(m.data);
-      if (tap_) tap_(n->id, m.to, data);
-      net_.Send(now_, n->id, m.to, std::move(data));
+      if (tap_) tap_(n->id, m.to, std::string(m.data));
+      Status sent = n->transport->Send(m.to, m.data);
+      if (sent.code() == Code::kBusy) {
+        net_.CountBusy();  // a full link queue loses the message
+      } else if (!sent.ok()) {
+        Fail("node " + std::to_string(n->id) + " could not send to node " +
+             std::to_string(m.to) + ": " + sent.ToString());
+      }
     }
     // 3. Apply (state-machine writes are not synced on their own).
     for (const EntryView& e : rd.committed) {
@@ -263,24 +414,14 @@ void Cluster::ServeReads(Node* n) {
 void Cluster::Tick() {
   ++now_;
   Trace(now_);
+  // Everything due by the end of this tick arrives (OnDeliver steps and
+  // processes each at once; what that sends is due a tick later at least).
+  net_.inproc().AdvanceTime(kTickUs);
   for (auto& [id, n] : nodes_) {
     if (!n->up) continue;
     n->inst->Tick();
     Process(n.get());
   }
-  net_.DeliverDue(
-      now_, [&](uint64_t from, uint64_t to, const std::string& data) {
-        auto it = nodes_.find(to);
-        if (it == nodes_.end() || !it->second->up) return;
-        Node* n = it->second.get();
-        Trace(from * 131 + to * 7 + data.size());
-        Status s = n->inst->Step(data);
-        if (!s.ok()) {
-          Fail("node " + std::to_string(to) + " rejected a message from " +
-               std::to_string(from) + ": " + s.ToString());
-        }
-        Process(n);
-      });
 }
 
 void Cluster::RunTicks(uint64_t n) {
@@ -303,6 +444,9 @@ void Cluster::Crash(uint64_t id) {
   if (it == nodes_.end() || !it->second->up) return;
   Node* n = it->second.get();
   n->inst.reset();
+  // Its address goes away: messages in flight to it are lost unless it
+  // restarts before they are due.
+  n->transport.reset();
   n->disk.Crash();
   n->up = false;
   n->pending_reads.clear();
@@ -325,9 +469,20 @@ Status Cluster::AddNode(uint64_t id) {
   }
   auto n = std::make_unique<Node>();
   n->id = id;
-  SB_RETURN_IF_ERROR(CreateInstance(n.get(), {}));
   Node* raw = n.get();
   nodes_[id] = std::move(n);
+  Status s = CreateInstance(raw, {});
+  if (!s.ok()) {
+    nodes_.erase(id);
+    return s;
+  }
+  // The others learn the new node's address (down nodes learn it when
+  // they restart).
+  for (auto& [other, on] : nodes_) {
+    if (other != id && on->transport != nullptr) {
+      SB_RETURN_IF_ERROR(on->transport->AddPeer(id, AddressOf(id)));
+    }
+  }
   Process(raw);
   return Status::OK();
 }

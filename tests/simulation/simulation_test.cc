@@ -61,26 +61,69 @@ TEST(SimDisk, AppendOverwritesSuffixAndReadsBack) {
   EXPECT_TRUE(d.Entries(0, 2, 100, [](const LogEntry&) {}).IsNotFound());
 }
 
-TEST(Network, OneWayPartitionAndHeal) {
-  Rng rng(1);
-  Network net(&rng);
+TEST(ClusterNetwork, OneWayPartitionDisconnectAndHeal) {
+  ClusterNetwork net(1);
   net.SetLink(1, 2, false);
   EXPECT_FALSE(net.CanTalk(1, 2));
   EXPECT_TRUE(net.CanTalk(2, 1));
-  net.Partition({{1, 2}, {3}}, {1, 2, 3});
+  // Nodes in no group are cut off; earlier links are cleared.
+  net.Partition({{1, 2}}, {1, 2, 3});
   EXPECT_TRUE(net.CanTalk(1, 2));
   EXPECT_FALSE(net.CanTalk(1, 3));
   EXPECT_FALSE(net.CanTalk(3, 2));
+  EXPECT_TRUE(net.IsConnected(3));  // cut off by the partition only
   net.Heal();
   EXPECT_TRUE(net.CanTalk(3, 1));
-  int delivered = 0;
-  net.Send(0, 1, 2, "x");
-  net.DeliverDue(0,
-                 [&](uint64_t, uint64_t, const std::string&) { ++delivered; });
-  EXPECT_EQ(delivered, 0);  // delays are at least one tick
-  net.DeliverDue(1,
-                 [&](uint64_t, uint64_t, const std::string&) { ++delivered; });
-  EXPECT_EQ(delivered, 1);
+  net.SetConnected(2, false);
+  EXPECT_FALSE(net.CanTalk(1, 2));
+  EXPECT_FALSE(net.CanTalk(2, 3));
+  EXPECT_TRUE(net.CanTalk(1, 3));
+  net.SetConnected(2, true);
+  EXPECT_TRUE(net.CanTalk(1, 2));
+}
+
+TEST(ClusterNetwork, TickDelaysMapOntoTheInprocNetwork) {
+  NetworkOptions o = NetworkOptions::Unreliable();
+  inproc::Faults f = o.ToFaults();
+  EXPECT_EQ(f.min_delay_us, kTickUs);
+  EXPECT_EQ(f.max_delay_us, 3 * kTickUs);
+  EXPECT_EQ(f.max_delay_us + f.reorder_delay_max_us, 40 * kTickUs);
+  EXPECT_DOUBLE_EQ(f.drop, 0.1);
+  EXPECT_DOUBLE_EQ(f.reorder, 0.02);
+}
+
+// Messages really travel through each node's sb_transport: the transport
+// counters add up to the network's, and a partitioned node receives
+// nothing while it is cut off.
+TEST(Simulation, MessagesGoThroughTheTransports) {
+  ClusterOptions o;
+  o.seed = 7;
+  Cluster c(o);
+  ASSERT_TRUE(c.Start().ok());
+  uint64_t leader = c.CheckOneLeader();
+  ASSERT_NE(leader, 0u) << c.Report();
+  ASSERT_NE(c.One("x", 3, true), 0u) << c.Report();
+  uint64_t sent = 0, received = 0;
+  for (uint64_t id : c.ids()) {
+    sb_transport_stats s = c.TransportStats(id);
+    EXPECT_GT(s.messages_sent, 0u) << "node " << id;
+    EXPECT_GT(s.messages_received, 0u) << "node " << id;
+    sent += s.messages_sent;
+    received += s.messages_received;
+  }
+  NetworkStats ns = c.net_stats();
+  EXPECT_EQ(ns.sent, sent);
+  EXPECT_EQ(ns.delivered, received);
+
+  uint64_t other = leader % 3 + 1;
+  c.Disconnect(other);
+  uint64_t before = c.TransportStats(other).messages_received;
+  c.RunTicks(50);
+  EXPECT_EQ(c.TransportStats(other).messages_received, before);
+  c.Connect(other);
+  c.RunTicks(50);
+  EXPECT_GT(c.TransportStats(other).messages_received, before);
+  EXPECT_TRUE(c.ok()) << c.Report();
 }
 
 TEST(Checker, CatchesTwoLeadersInOneTerm) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "host/config/plugin_section.h"
 #include "host/transport/transport.h"
 #include "tests/wire/test_support.h"
 
@@ -27,8 +28,8 @@ struct Cluster {
                 std::to_string(reinterpret_cast<uintptr_t>(this)),
             seed, mode) {
     for (uint64_t id = 1; id <= 3; ++id) {
-      ConfigSection cfg{{"network", net.name()},
-                        {"send_queue_messages", std::to_string(queue)}};
+      PluginConfigAbi cfg{{"network", net.name()},
+                          {"send_queue_messages", std::to_string(queue)}};
       TransportOptions o;
       o.local_node_id = id;
       o.cluster_id = id == 3 ? cluster_of_3 : "c";
@@ -216,11 +217,11 @@ TEST(InprocTransport, RealTimeModeDeliversOnItsThread) {
 
 TEST(InprocTransport, ConfigIsCheckedLikeAPlugin) {
   sb_status st{};
-  ConfigSection unknown{{"network", "x"}, {"latency", "5"}};
+  PluginConfigAbi unknown{{"network", "x"}, {"latency", "5"}};
   EXPECT_EQ(Network::Vtable()->check_config(unknown.get(), &st),
             SB_INVALID_ARGUMENT);
   EXPECT_NE(std::string(st.message).find("latency"), std::string::npos);
-  ConfigSection missing{};
+  PluginConfigAbi missing;
   EXPECT_EQ(Network::Vtable()->check_config(missing.get(), &st),
             SB_INVALID_ARGUMENT);
   EXPECT_EQ(Network::Info()->kind, static_cast<uint32_t>(SB_KIND_TRANSPORT));

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "shardbearer/wire/shardbearer_constants.h"
 #include "shardbearer/wire/shardbearer_types.h"
@@ -20,13 +21,13 @@ namespace {
 using std::chrono::milliseconds;
 namespace w = ::shardbearer::wire;
 
-ConfigSection Config(
-    std::initializer_list<std::pair<std::string, std::string>> extra = {}) {
-  ConfigSection c{{"backoff_min_ms", "10"},
-                  {"backoff_max_ms", "200"},
-                  {"read_timeout_ms", "300"},
-                  {"max_frame_bytes", "65536"}};
-  for (const auto& [k, v] : extra) c.Set(k, v);
+std::vector<PluginConfigEntry> Config(
+    const std::vector<PluginConfigEntry>& extra = {}) {
+  std::vector<PluginConfigEntry> c = {{"backoff_min_ms", "10"},
+                                      {"backoff_max_ms", "200"},
+                                      {"read_timeout_ms", "300"},
+                                      {"max_frame_bytes", "65536"}};
+  c.insert(c.end(), extra.begin(), extra.end());
   return c;
 }
 
@@ -235,7 +236,8 @@ class TlsTest : public ::testing::Test {
     ASSERT_TRUE(MakeTestCertificates(dir_));
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  ConfigSection TlsConfig(const std::string& cert, const std::string& key) {
+  std::vector<PluginConfigEntry> TlsConfig(const std::string& cert,
+                                           const std::string& key) {
     return Config({{"tls.cert_file", dir_ + "/" + cert},
                    {"tls.key_file", dir_ + "/" + key},
                    {"tls.ca_file", dir_ + "/ca.pem"}});

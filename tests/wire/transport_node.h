@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "host/config/plugin_section.h"
 #include "host/plugin/loader.h"
 #include "host/transport/transport.h"
 #include "tests/wire/test_support.h"
@@ -31,16 +32,18 @@ struct TransportNode {
   std::mutex mu;
   std::vector<std::pair<uint64_t, std::string>> received;
 
-  // Creates and (when listen is set) starts listening on 127.0.0.1.
-  Status Start(uint64_t id, const ConfigSection& cfg,
+  // Creates with `cfg` as the [transport] section and (when listen is set)
+  // starts listening on 127.0.0.1.
+  Status Start(uint64_t id, const std::vector<PluginConfigEntry>& cfg,
                std::string cluster = "test-cluster",
                std::string listen = "127.0.0.1:0") {
+    PluginConfigAbi abi(cfg);
     TransportOptions o;
     o.local_node_id = id;
     o.cluster_id = std::move(cluster);
     o.listen_address = std::move(listen);
     o.host = log.services();
-    o.config = cfg.get();
+    o.config = abi.get();
     auto t = Transport::Create(TransportThriftPlugin(), o,
                                [this](uint64_t from, std::string_view m) {
                                  std::lock_guard<std::mutex> lock(mu);

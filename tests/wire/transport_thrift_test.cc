@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "tests/wire/transport_node.h"
 
@@ -13,18 +17,18 @@ namespace {
 
 using std::chrono::milliseconds;
 
-ConfigSection FastConfig() {
-  return ConfigSection{{"backoff_min_ms", "10"},
-                       {"backoff_max_ms", "200"},
-                       {"connect_timeout_ms", "2000"},
-                       {"read_timeout_ms", "2000"}};
+std::vector<PluginConfigEntry> FastConfig() {
+  return {{"backoff_min_ms", "10"},
+          {"backoff_max_ms", "200"},
+          {"connect_timeout_ms", "2000"},
+          {"read_timeout_ms", "2000"}};
 }
 
 TEST(TransportThriftConfig, RejectsUnknownKeyNamingIt) {
   auto lib = TransportThriftPlugin();
   ASSERT_NE(lib, nullptr);
   auto vt = static_cast<const sb_transport_vtable*>(lib->vtable());
-  ConfigSection cfg{{"max_frame_bytes", "65536"}, {"tls.certfile", "x"}};
+  PluginConfigAbi cfg{{"max_frame_bytes", "65536"}, {"tls.certfile", "x"}};
   sb_status st{};
   EXPECT_EQ(vt->check_config(cfg.get(), &st), SB_INVALID_ARGUMENT);
   EXPECT_NE(std::string(st.message).find("tls.certfile"), std::string::npos);
@@ -35,17 +39,60 @@ TEST(TransportThriftConfig, RejectsBadValuesAndHalfTls) {
   ASSERT_NE(lib, nullptr);
   auto vt = static_cast<const sb_transport_vtable*>(lib->vtable());
   sb_status st{};
-  ConfigSection bad_int{{"send_queue_messages", "many"}};
+  PluginConfigAbi bad_int{{"send_queue_messages", "many"}};
   EXPECT_EQ(vt->check_config(bad_int.get(), &st), SB_INVALID_ARGUMENT);
   EXPECT_NE(std::string(st.message).find("send_queue_messages"),
             std::string::npos);
-  ConfigSection order{{"backoff_min_ms", "500"}, {"backoff_max_ms", "100"}};
+  PluginConfigAbi order{{"backoff_min_ms", "500"}, {"backoff_max_ms", "100"}};
   EXPECT_EQ(vt->check_config(order.get(), &st), SB_INVALID_ARGUMENT);
-  ConfigSection half{{"tls.cert_file", "/nonexistent"}};
+  PluginConfigAbi half{{"tls.cert_file", "/nonexistent"}};
   EXPECT_EQ(vt->check_config(half.get(), &st), SB_INVALID_ARGUMENT);
-  ConfigSection good{{"max_frame_bytes", "1048576"},
-                     {"idle_timeout_ms", "1000"}};
+  PluginConfigAbi good{{"max_frame_bytes", "1048576"},
+                       {"idle_timeout_ms", "1000"}};
   EXPECT_EQ(vt->check_config(good.get(), &st), SB_OK) << st.message;
+}
+
+TEST(TransportThriftConfig, TlsFilesMustBeReadableNamingTheKey) {
+  auto lib = TransportThriftPlugin();
+  ASSERT_NE(lib, nullptr);
+  char tmpl[] = "/tmp/sb-wire-tlsfiles-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::ofstream(dir + "/cert.pem") << "cert\n";
+  std::ofstream(dir + "/key.pem") << "key\n";
+  std::ofstream(dir + "/ca.pem") << "ca\n";
+  // check_config looks for the files; it does not parse them.
+  const std::vector<PluginConfigEntry> good = {
+      {"tls.cert_file", dir + "/cert.pem"},
+      {"tls.key_file", dir + "/key.pem"},
+      {"tls.ca_file", dir + "/ca.pem"}};
+  EXPECT_TRUE(Transport::CheckConfig(lib, *PluginConfigAbi(good).get()).ok());
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (const std::string& bad : {dir + "/absent.pem", dir}) {
+      std::vector<PluginConfigEntry> cfg = good;
+      cfg[i].value = bad;
+      Status s = Transport::CheckConfig(lib, *PluginConfigAbi(cfg).get());
+      EXPECT_EQ(s.code(), Code::kInvalidArgument) << cfg[i].key << " " << bad;
+      EXPECT_NE(s.message().find(cfg[i].key + " = '" + bad +
+                                 "' is not a readable file"),
+                std::string::npos)
+          << s.message();
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TransportWrapper, CheckConfigRefusesAnotherKindOfPlugin) {
+  PluginLoader loader({SB_PLUGIN_BUILD_DIR});
+  auto lib = loader.Load("storage-mem", SB_KIND_STORAGE);
+  ASSERT_TRUE(lib.ok()) << lib.status().ToString();
+  PluginConfigAbi empty;
+  EXPECT_EQ(Transport::CheckConfig(*lib, *empty.get()).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(Transport::CheckConfig(nullptr, *empty.get()).code(),
+            Code::kInvalidArgument);
+  EXPECT_TRUE(
+      Transport::CheckConfig(TransportThriftPlugin(), *empty.get()).ok());
 }
 
 TEST(TransportThrift, DeliversInOrderBothWaysAndBatches) {
@@ -116,9 +163,9 @@ TEST(TransportThrift, OneConnectionCarriesMoreThanThriftMessageBudget) {
 
 TEST(TransportThrift, SendErrors) {
   TransportNode a;
-  ConfigSection cfg = FastConfig();
-  cfg.Set("send_queue_messages", "4");
-  cfg.Set("max_frame_bytes", "4096");
+  std::vector<PluginConfigEntry> cfg = FastConfig();
+  cfg.emplace_back("send_queue_messages", "4");
+  cfg.emplace_back("max_frame_bytes", "4096");
   ASSERT_TRUE(a.Start(1, cfg).ok());
   EXPECT_EQ(a.transport->Send(9, "x").code(), Code::kNotFound);
   EXPECT_EQ(a.transport->AddPeer(1, "127.0.0.1:1").code(),
@@ -227,7 +274,7 @@ TEST(TransportThrift, DeliverMaySendFromCallback) {
   // An echo server: the deliver callback sends on the same transport.
   LogCapture log;
   std::unique_ptr<Transport> echo;
-  ConfigSection cfg = FastConfig();
+  PluginConfigAbi cfg(FastConfig());
   TransportOptions o;
   o.local_node_id = 2;
   o.cluster_id = "test-cluster";

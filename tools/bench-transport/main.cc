@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "host/config/plugin_section.h"
 #include "host/plugin/loader.h"
 #include "host/transport/transport.h"
 
@@ -70,8 +71,8 @@ Result RunTransport(const std::shared_ptr<sb::PluginLibrary>& lib, int conns,
                     size_t size, int window, uint64_t messages,
                     double max_seconds) {
   static sb_host_services host = QuietHost();
-  sb::ConfigSection cfg{{"send_queue_messages", "65536"},
-                        {"max_frame_bytes", "16777216"}};
+  sb::PluginConfigAbi cfg{{"send_queue_messages", "65536"},
+                          {"max_frame_bytes", "16777216"}};
   auto make = [&](uint64_t id, sb::Transport::DeliverFn fn) {
     sb::TransportOptions o;
     o.local_node_id = id;

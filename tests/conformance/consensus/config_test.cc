@@ -20,7 +20,8 @@ TEST(ConsensusConfig, RaftAcceptsItsKeys) {
   auto lib = Load("raft");
   ASSERT_NE(lib, nullptr);
   EXPECT_TRUE(
-      ConsensusInstance::CheckConfig(*lib, std::vector<ConfigEntry>{}).ok());
+      ConsensusInstance::CheckConfig(*lib, std::vector<PluginConfigEntry>{})
+          .ok());
   Status s = ConsensusInstance::CheckConfig(
       *lib, {{"election_ticks", "20", SB_CONFIG_INTEGER},
              {"heartbeat_ticks", "2", SB_CONFIG_INTEGER},
@@ -58,7 +59,8 @@ TEST(ConsensusConfig, SoloHasNoKeys) {
   auto lib = Load("solo");
   ASSERT_NE(lib, nullptr);
   EXPECT_TRUE(
-      ConsensusInstance::CheckConfig(*lib, std::vector<ConfigEntry>{}).ok());
+      ConsensusInstance::CheckConfig(*lib, std::vector<PluginConfigEntry>{})
+          .ok());
   Status s = ConsensusInstance::CheckConfig(*lib, {{"election_ticks", "5"}});
   EXPECT_TRUE(s.IsInvalidArgument());
   EXPECT_NE(s.message().find("election_ticks"), std::string::npos);

@@ -41,7 +41,7 @@ class Scenario : public ::testing::TestWithParam<ScenarioParam> {
   // Builds and starts the cluster; fails the test if it cannot start.
   Cluster& Make(size_t nodes, NetworkOptions net = NetworkOptions::Reliable(),
                 uint64_t snapshot_every = 0,
-                std::vector<ConfigEntry> extra = {}) {
+                std::vector<PluginConfigEntry> extra = {}) {
     ClusterOptions o;
     o.plugin = GetParam().plugin;
     o.seed = GetParam().seed;

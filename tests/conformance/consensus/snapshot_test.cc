@@ -11,7 +11,7 @@ constexpr uint64_t kSnapEvery = 10;
 class Snapshot : public Scenario {
  protected:
   // Small chunks: a snapshot takes many InstallSnapshot messages.
-  static std::vector<ConfigEntry> SmallChunks() {
+  static std::vector<PluginConfigEntry> SmallChunks() {
     return {{"max_batch_bytes", "64", SB_CONFIG_INTEGER}};
   }
 };

@@ -395,17 +395,16 @@ TEST_P(StorageConformance, CloseKeepsUnsyncedWrites) {
 }
 
 TEST_P(StorageConformance, UnknownConfigKeyIsNamed) {
-  TestConfig bad(
-      std::vector<std::pair<std::string, std::string>>{{"no_such_key", "1"}});
-  Status s = Storage::CheckConfig(lib_, bad.get());
+  PluginConfigAbi bad{{"no_such_key", "1"}};
+  Status s = Storage::CheckConfig(lib_, *bad.get());
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
   EXPECT_NE(s.message().find("no_such_key"), std::string::npos) << s.message();
-  auto db = OpenAt(root_ / "badcfg", bad.get());
+  auto db = OpenAt(root_ / "badcfg", *bad.get());
   ASSERT_FALSE(db.ok());
   EXPECT_EQ(db.status().code(), Code::kInvalidArgument);
   EXPECT_NE(db.status().message().find("no_such_key"), std::string::npos);
-  TestConfig empty;
-  EXPECT_TRUE(Storage::CheckConfig(lib_, empty.get()).ok());
+  PluginConfigAbi empty;
+  EXPECT_TRUE(Storage::CheckConfig(lib_, *empty.get()).ok());
 }
 
 TEST_P(StorageConformance, ObjectsMayOutliveTheStorageHandle) {

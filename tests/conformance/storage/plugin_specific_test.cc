@@ -30,11 +30,11 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-Status CheckRocks(std::vector<std::pair<std::string, std::string>> kv) {
+Status CheckRocks(const std::vector<PluginConfigEntry>& kv) {
   auto lib = LoadStoragePlugin("storage-rocksdb");
   if (lib == nullptr) return Status::Internal("no plugin");
-  TestConfig cfg(std::move(kv));
-  return Storage::CheckConfig(lib, cfg.get());
+  PluginConfigAbi cfg(kv);
+  return Storage::CheckConfig(lib, *cfg.get());
 }
 
 TEST(RocksdbConfigTest, AcceptsEveryKnownKey) {
@@ -77,18 +77,18 @@ TEST(RocksdbLayoutTest, DatabaseLivesInRocksdbSubdirectory) {
   TempDir dir;
   auto lib = LoadStoragePlugin("storage-rocksdb");
   ASSERT_NE(lib, nullptr);
-  TestConfig cfg({{"block_cache_mb", "0"}, {"compression", "none"}});
+  PluginConfigAbi cfg{{"block_cache_mb", "0"}, {"compression", "none"}};
   {
     auto db =
         Storage::Open(lib, TestHostServices(),
-                      (dir.path() / "nested" / "data").string(), cfg.get());
+                      (dir.path() / "nested" / "data").string(), *cfg.get());
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     EXPECT_TRUE(db->durable());
     ASSERT_TRUE(db->Keyspace("ks").ok());
     // A second instance on the same directory is refused, not corrupted.
     auto second =
         Storage::Open(lib, TestHostServices(),
-                      (dir.path() / "nested" / "data").string(), cfg.get());
+                      (dir.path() / "nested" / "data").string(), *cfg.get());
     EXPECT_FALSE(second.ok());
   }
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "nested" / "data" /
@@ -99,9 +99,9 @@ TEST(MemDumpTest, CorruptDumpIsRefused) {
   TempDir dir;
   auto lib = LoadStoragePlugin("storage-mem");
   ASSERT_NE(lib, nullptr);
-  TestConfig empty;
+  PluginConfigAbi empty;
   {
-    auto db = Storage::Open(lib, TestHostServices(), "", empty.get());
+    auto db = Storage::Open(lib, TestHostServices(), "", *empty.get());
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     EXPECT_FALSE(db->durable());
     auto ks = db->Keyspace("ks");
@@ -118,13 +118,13 @@ TEST(MemDumpTest, CorruptDumpIsRefused) {
     f.put('\x5a');
   }
   auto db = Storage::Open(lib, TestHostServices(), (dir.path() / "cp").string(),
-                          empty.get());
+                          *empty.get());
   ASSERT_FALSE(db.ok());
   EXPECT_EQ(db.status().code(), Code::kCorruption) << db.status().ToString();
   // A truncated file too.
   std::filesystem::resize_file(dump, 10);
   db = Storage::Open(lib, TestHostServices(), (dir.path() / "cp").string(),
-                     empty.get());
+                     *empty.get());
   ASSERT_FALSE(db.ok());
   EXPECT_EQ(db.status().code(), Code::kCorruption);
 }
@@ -139,7 +139,7 @@ TEST(StorageWrapperTest, AcceptsTheRealPlugins) {
 
 TEST(StorageWrapperTest, RefusesShortVtableOrNullMember) {
   PluginLoader loader({BROKEN_PLUGIN_DIR});
-  TestConfig empty;
+  PluginConfigAbi empty;
   TempDir dir;
   for (const char* file : {"short", "null_member"}) {
     auto lib = loader.Load(file, SB_KIND_STORAGE);
@@ -150,7 +150,7 @@ TEST(StorageWrapperTest, RefusesShortVtableOrNullMember) {
     EXPECT_NE(s.message().find((*lib)->name()), std::string::npos)
         << s.message();
     auto db = Storage::Open(*lib, TestHostServices(), dir.path().string(),
-                            empty.get());
+                            *empty.get());
     EXPECT_FALSE(db.ok()) << file;
   }
 }

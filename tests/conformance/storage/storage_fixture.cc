@@ -34,16 +34,6 @@ const sb_host_services& TestHostServices() {
   return services;
 }
 
-TestConfig::TestConfig(std::vector<std::pair<std::string, std::string>> kv)
-    : kv_(std::move(kv)) {
-  for (const auto& [k, v] : kv_) {
-    entries_.push_back(sb_config_entry{sizeof(sb_config_entry),
-                                       SB_CONFIG_STRING, k.c_str(), v.c_str()});
-  }
-  config_.entries = entries_.data();
-  config_.count = entries_.size();
-}
-
 std::shared_ptr<PluginLibrary> LoadStoragePlugin(const std::string& name) {
   PluginLoader loader({SB_PLUGIN_BUILD_DIR});
   auto lib = loader.Load(name, SB_KIND_STORAGE);
@@ -92,8 +82,8 @@ StatusOr<Storage> StorageConformance::OpenAt(const std::filesystem::path& dir,
 
 StatusOr<Storage> StorageConformance::OpenAt(
     const std::filesystem::path& dir) const {
-  TestConfig empty;
-  return OpenAt(dir, empty.get());
+  PluginConfigAbi empty;
+  return OpenAt(dir, *empty.get());
 }
 
 void StorageConformance::Reopen() {

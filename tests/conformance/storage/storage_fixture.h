@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "host/config/plugin_section.h"
 #include "host/plugin/loader.h"
 #include "host/plugin/storage.h"
 
@@ -29,21 +30,6 @@ namespace sb::testing {
 
 // Host services for plugins under test: warnings and errors to stderr.
 const sb_host_services& TestHostServices();
-
-// Owns config text and the sb_config view over it.
-class TestConfig {
- public:
-  TestConfig() = default;
-  explicit TestConfig(std::vector<std::pair<std::string, std::string>> kv);
-  TestConfig(const TestConfig&) = delete;
-  TestConfig& operator=(const TestConfig&) = delete;
-  const sb_config& get() const { return config_; }
-
- private:
-  std::vector<std::pair<std::string, std::string>> kv_;
-  std::vector<sb_config_entry> entries_;
-  sb_config config_{sizeof(sb_config), nullptr, 0};
-};
 
 std::shared_ptr<PluginLibrary> LoadStoragePlugin(const std::string& name);
 

@@ -91,13 +91,34 @@ void Network::UnblockLink(uint64_t from, uint64_t to) {
   blocked_.erase({from, to});
 }
 
+void Network::Isolate(uint64_t node, bool isolated) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (isolated) {
+    isolated_.insert(node);
+  } else {
+    isolated_.erase(node);
+  }
+}
+
+bool Network::IsIsolated(uint64_t node) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return isolated_.count(node) != 0;
+}
+
+bool Network::CanTalk(uint64_t from, uint64_t to) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !Blocked(from, to);
+}
+
 void Network::Heal() {
   std::lock_guard<std::mutex> lock(mu_);
   group_of_.clear();
   blocked_.clear();
+  isolated_.clear();
 }
 
 bool Network::Blocked(uint64_t from, uint64_t to) const {
+  if (isolated_.count(from) || isolated_.count(to)) return true;
   if (blocked_.count({from, to})) return true;
   auto a = group_of_.find(from), b = group_of_.find(to);
   return a != group_of_.end() && b != group_of_.end() && a->second != b->second;
@@ -173,6 +194,7 @@ sb_code Network::Submit(uint64_t from, const std::string& cluster, uint64_t to,
                          static_cast<unsigned long long>(to));
   }
   ++stats_.sent;
+  stats_.bytes_sent += len;
   if (Blocked(from, to)) {
     ++stats_.partitioned;
     return sb_status_ok(st);  // lost on the wire; the sender cannot tell
@@ -188,8 +210,15 @@ sb_code Network::Submit(uint64_t from, const std::string& cluster, uint64_t to,
   if (copies == 2) ++stats_.duplicated;
   for (int i = 0; i < copies; ++i) {
     Message m;
-    m.due_us =
-        Now() + Delay(f) + (reorder < f.reorder ? f.reorder_delay_us : 0);
+    m.due_us = Now() + Delay(f);
+    if (reorder < f.reorder) {
+      // Extra draws only for a reordered message with a delay range, so
+      // runs without one replay as before.
+      m.due_us += f.reorder_delay_max_us > f.reorder_delay_us
+                      ? f.reorder_delay_us + rng_() % (f.reorder_delay_max_us -
+                                                       f.reorder_delay_us + 1)
+                      : f.reorder_delay_us;
+    }
     m.seq = seq_++;
     m.from = from;
     m.to = to;

@@ -19,7 +19,8 @@
 // Faults (all decisions come from one generator seeded at construction):
 //  - drop, duplicate and reorder probabilities and a delay range, network-
 //    wide or per directed link;
-//  - partitions (groups that cannot talk), one-way link blocks, heal.
+//  - partitions (groups that cannot talk), one-way link blocks, isolated
+//    nodes (cut off from everyone, both ways), heal.
 //  A partition is checked at send time and again at delivery time, so
 //  messages in flight when a partition starts are lost, as on a real
 //  network.
@@ -58,12 +59,16 @@ struct Faults {
   double reorder = 0;    // probability a message gets extra delay
   uint64_t min_delay_us = 0;
   uint64_t max_delay_us = 0;
-  uint64_t reorder_delay_us = 10000;  // extra delay of a reordered message
+  // Extra delay of a reordered message: reorder_delay_us, or uniform in
+  // [reorder_delay_us, reorder_delay_max_us] when the latter is larger.
+  uint64_t reorder_delay_us = 10000;
+  uint64_t reorder_delay_max_us = 0;
 };
 
 struct NetworkStats {
   uint64_t sent = 0, delivered = 0, dropped = 0, duplicated = 0,
            partitioned = 0, refused = 0;
+  uint64_t bytes_sent = 0;  // bytes of the `sent` messages
 };
 
 class Instance;
@@ -94,7 +99,14 @@ class Network {
   // One-way: messages from `from` to `to` are lost.
   void BlockLink(uint64_t from, uint64_t to);
   void UnblockLink(uint64_t from, uint64_t to);
-  // Removes partitions and blocks (faults stay).
+  // An isolated node neither sends nor receives (until un-isolated or
+  // healed), whatever the partition.
+  void Isolate(uint64_t node, bool isolated);
+  bool IsIsolated(uint64_t node) const;
+  // Whether a message from `from` to `to` would pass the partition, the
+  // link blocks and isolation now (faults aside).
+  bool CanTalk(uint64_t from, uint64_t to) const;
+  // Removes partitions, blocks and isolation (faults stay).
   void Heal();
 
   // --- Manual mode ---
@@ -157,6 +169,7 @@ class Network {
   std::map<std::pair<uint64_t, uint64_t>, Faults> link_faults_;
   std::map<uint64_t, int> group_of_;
   std::set<std::pair<uint64_t, uint64_t>> blocked_;
+  std::set<uint64_t> isolated_;
   std::map<std::string, Instance*> by_address_;
   std::multiset<Instance*> busy_;  // instances inside a deliver call
   std::condition_variable idle_cv_;

@@ -70,6 +70,29 @@ TEST(PluginSectionTest, EmptySectionGivesAnEmptyConfig) {
   EXPECT_EQ(none.get()->struct_size, sizeof(sb_config));
 }
 
+TEST(PluginSectionTest, EntriesWrittenByHandBuildTheSameConfig) {
+  // {key, value} is a string; {key, value, type} says the type.
+  const std::vector<PluginConfigEntry> entries = {
+      {"name", "x"},
+      {"sync", "true", SB_CONFIG_BOOL},
+      {"ports", "1,2", SB_CONFIG_ARRAY, {"node.toml", 7, 3}}};
+  EXPECT_EQ(entries[0].type, uint32_t{SB_CONFIG_STRING});
+  EXPECT_EQ(entries[0].position.ToString(), ":1:1");
+  EXPECT_EQ(entries[2].position.ToString(), "node.toml:7:3");
+  PluginConfigAbi abi(entries);
+  const sb_config* cfg = abi.get();
+  ASSERT_EQ(cfg->count, 3u);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(cfg->entries[i].struct_size, sizeof(sb_config_entry));
+    EXPECT_EQ(cfg->entries[i].key, entries[i].key);
+    EXPECT_EQ(cfg->entries[i].value, entries[i].value);
+    EXPECT_EQ(cfg->entries[i].type, entries[i].type);
+  }
+  PluginConfigEntry defaulted;
+  EXPECT_EQ(defaulted.type, uint32_t{SB_CONFIG_STRING});
+  EXPECT_TRUE(defaulted.key.empty());
+}
+
 TEST(PluginSectionTest, LocateFindsTheKeyAPluginNames) {
   PluginSection s = StorageSection();
   auto pos = s.Locate("unknown key 'sync'");
