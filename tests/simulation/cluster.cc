@@ -219,7 +219,7 @@ Status Cluster::CreateInstance(Node* n,
 }
 
 Status Cluster::OpenTransport(Node* n) {
-  ConfigSection cfg{{"network", net_.inproc().name()}};
+  PluginConfigAbi cfg{{"network", net_.inproc().name()}};
   TransportOptions o;
   o.local_node_id = n->id;
   o.cluster_id = "sim";

@@ -156,7 +156,7 @@ Status OrdersCluster::Boot(Radiant* r) {
   const uint64_t group = r->group;
   // Transport: listens on its address, knows every other radiant.
   {
-    ConfigSection cfg{{"network", net_.inproc().name()}};
+    PluginConfigAbi cfg{{"network", net_.inproc().name()}};
     TransportOptions o;
     o.local_node_id = self;
     o.cluster_id = "orders-sim";

@@ -50,7 +50,7 @@ struct OrdersOptions {
                            // (g-1)*per_order+1 .. g*per_order
   uint32_t shards = 12;    // split in equal contiguous ranges over orders
   std::string consensus = "raft";
-  std::vector<ConfigEntry> consensus_config;
+  std::vector<PluginConfigEntry> consensus_config;
   uint64_t snapshot_every = 0;  // [compaction] log_entries; 0: off
   uint64_t request_timeout_ms = 1000;
 };
