@@ -267,10 +267,12 @@ auto Client::Call(const std::string* key, bool write, bool stop_on_refresh,
   int backoff = options_.backoff_ms;
   bool wait = false;
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-    if (wait) {
+    auto sleep = [&] {
       std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
       backoff = std::min(backoff * 2, kMaxBackoffMs);
-    }
+    };
+    const bool waited = wait;
+    if (wait) sleep();
     wait = true;
     MaybeFetchConfig();
     int64_t shard = -1, order = 0;
@@ -293,7 +295,8 @@ auto Client::Call(const std::string* key, bool write, bool stop_on_refresh,
     }
     std::string address = PickAddress(shard, st);
     if (address.empty()) {
-      // Every node was tried: start over (after the backoff).
+      // Every node was tried: start over, after a backoff.
+      if (!waited) sleep();
       st.skip.clear();
       address = PickAddress(shard, st);
       if (address.empty()) return finish(last);
