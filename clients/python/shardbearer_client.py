@@ -8,13 +8,22 @@ Kv and Admin share the client port (method names are unique).
 Writes carry (client_id, sequence) so a retried write applies once. This
 client retries a write that timed out (outcome unknown) with the same id,
 and follows WrongLeader hints. Not thread-safe: one client per thread.
+
+Mutual TLS, like the C++ client: pass tls_cert, tls_key (this client's
+certificate and key) and tls_ca (the cluster's CA, which signs the node
+certificates), all three or none. The node's certificate chain must verify
+against tls_ca; there is no host-name check (the CA is the cluster's own).
+TLS 1.2 or later. Built on Python's ssl module under python3-thrift's
+TSSLSocket (ssl_context=...).
 """
 
+import os
 import random
+import ssl
 import time
 
 from thrift.protocol import TBinaryProtocol
-from thrift.transport import TSocket, TTransport
+from thrift.transport import TSocket, TSSLSocket, TTransport
 
 from shardbearer_wire import Admin, Kv
 from shardbearer_wire.ttypes import (AppendRequest, CasRequest, DeleteRequest,
@@ -31,13 +40,52 @@ def shard_for_key(key: bytes, shards: int) -> int:
     return h % shards
 
 
+def tls_context(cert_file, key_file, ca_file):
+    """An ssl.SSLContext for mutual TLS with a Shardbearer node.
+
+    Raises ValueError naming the file when one is missing or does not load.
+    """
+    for what, path in (("certificate", cert_file), ("key", key_file),
+                       ("CA", ca_file)):
+        if not path:
+            raise ValueError("TLS needs a certificate, a key and a CA file; "
+                             "the %s file is not set" % what)
+        if not os.access(path, os.R_OK):
+            raise ValueError("TLS %s file %r is missing or unreadable"
+                             % (what, path))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    # Trust is the cluster's CA; nodes are not named by host name.
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    try:
+        ctx.load_cert_chain(cert_file, key_file)
+    except (ssl.SSLError, OSError) as e:
+        raise ValueError("TLS certificate %r / key %r do not load: %s"
+                         % (cert_file, key_file, e)) from e
+    try:
+        ctx.load_verify_locations(cafile=ca_file)
+    except (ssl.SSLError, OSError) as e:
+        raise ValueError("TLS CA file %r does not load: %s"
+                         % (ca_file, e)) from e
+    return ctx
+
+
+def _no_host_name_check(cert, hostname):
+    """The chain was verified against the cluster's CA during the handshake;
+    nodes are identified by that, not by host name."""
+
+
 class Client:
     def __init__(self, host, port, timeout_ms=10000, attempts=5,
-                 client_id=None):
+                 client_id=None, tls_cert=None, tls_key=None, tls_ca=None):
         self._address = (host, port)
         self._timeout_ms = timeout_ms
         self._attempts = attempts
         self.client_id = client_id or (random.getrandbits(62) | 1)
+        self._tls = None
+        if tls_cert or tls_key or tls_ca:
+            self._tls = tls_context(tls_cert, tls_key, tls_ca)
         self._sequence = 0
         self._transport = None
         self.kv = None
@@ -46,18 +94,31 @@ class Client:
     def _connect(self):
         if self._transport is not None:
             return
-        sock = TSocket.TSocket(*self._address)
+        if self._tls is not None:
+            sock = TSSLSocket.TSSLSocket(
+                *self._address, ssl_context=self._tls,
+                validate_callback=_no_host_name_check)
+        else:
+            sock = TSocket.TSocket(*self._address)
         sock.setTimeout(self._timeout_ms)
-        self._transport = TTransport.TFramedTransport(sock)
-        proto = TBinaryProtocol.TBinaryProtocol(self._transport)
+        transport = TTransport.TFramedTransport(sock)
+        proto = TBinaryProtocol.TBinaryProtocol(transport)
+        transport.open()
+        self._transport = transport
         self.kv = Kv.Client(proto)
         self.admin = Admin.Client(proto)
-        self._transport.open()
 
     def close(self):
         if self._transport is not None:
-            self._transport.close()
-            self._transport = None
+            try:
+                self._transport.close()
+            except (TTransport.TTransportException, OSError, AttributeError):
+                # python3-thrift's TSSLSocket.close() fails with
+                # AttributeError when the socket already closed itself
+                # after an error; either way it is closed now.
+                pass
+            finally:
+                self._transport = None
 
     def _call(self, fn):
         last = None
@@ -75,7 +136,9 @@ class Client:
                     self._address = (host.strip('[]'), int(port))
             except (NotReady, Timeout) as e:
                 last = e
-            except TTransport.TTransportException as e:
+            except (TTransport.TTransportException, OSError) as e:
+                # Refused, reset, timed out, or a TLS failure (ssl.SSLError
+                # is an OSError): reconnect on the next attempt.
                 last = e
                 self.close()
         raise last

@@ -211,6 +211,9 @@ ApiServerOptions ApiServerOptionsFromConfig(const NodeConfig& config) {
   ApiServerOptions o;
   o.listen_address = config.node.listen_client.ToString();
   o.limits = ApiLimits::FromConfig(config.limits);
+  o.tls.cert_file = config.node.client_tls_cert_file;
+  o.tls.key_file = config.node.client_tls_key_file;
+  o.tls.ca_file = config.node.client_tls_ca_file;
   return o;
 }
 

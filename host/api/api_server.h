@@ -43,8 +43,8 @@ struct ApiServerOptions {
   std::function<void(int level, const std::string& message)> log;
 };
 
-// Options from the node configuration: [node] listen_client and [limits];
-// the rest keep their defaults.
+// Options from the node configuration: [node] listen_client and
+// client_tls_*_file, and [limits]; the rest keep their defaults.
 ApiServerOptions ApiServerOptionsFromConfig(const NodeConfig& config);
 
 class ApiServer {

@@ -53,6 +53,12 @@ struct NodeOptions {
   // A cluster of exactly this node: no seeds, replication_factor = 1,
   // bootstrap_expect = 1.
   bool single_node = false;
+  // Mutual TLS on the client port (Kv and Admin): this node's certificate
+  // and key, and the CA that signs client certificates. All three or none;
+  // the files are read when the API server starts.
+  std::string client_tls_cert_file;
+  std::string client_tls_key_file;
+  std::string client_tls_ca_file;
 };
 
 // [cluster]: cluster-wide parameters. Every node of a cluster must use the

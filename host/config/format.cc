@@ -142,6 +142,11 @@ std::string FormatConfig(const NodeConfig& c) {
   for (const HostPort& s : c.node.seeds) seeds.push_back(s.ToString());
   w.Raw("seeds", StringArray(seeds));
   w.Bool("single_node", c.node.single_node);
+  if (!c.node.client_tls_cert_file.empty()) {
+    w.Str("client_tls_cert_file", c.node.client_tls_cert_file);
+    w.Str("client_tls_key_file", c.node.client_tls_key_file);
+    w.Str("client_tls_ca_file", c.node.client_tls_ca_file);
+  }
 
   w.Table("cluster");
   w.Num("shards", c.cluster.shards);

@@ -20,7 +20,10 @@ const std::vector<std::string_view> kNodeKeys = {"id",
                                                  "advertise_peer",
                                                  "advertise_client",
                                                  "seeds",
-                                                 "single_node"};
+                                                 "single_node",
+                                                 "client_tls_cert_file",
+                                                 "client_tls_key_file",
+                                                 "client_tls_ca_file"};
 const std::vector<std::string_view> kClusterKeys = {"shards",
                                                     "replication_factor",
                                                     "council_size",
@@ -187,6 +190,33 @@ Status ParseNode(const TableReader& r, bool has_layout, NodeOptions* o) {
   SB_RETURN_IF_ERROR(r.GetAddress("advertise_peer", &o->advertise_peer));
   SB_RETURN_IF_ERROR(r.GetAddress("advertise_client", &o->advertise_client));
   SB_RETURN_IF_ERROR(r.GetBool("single_node", &o->single_node));
+  // Client-port TLS: all three files or none.
+  const std::vector<std::pair<const char*, std::string*>> tls = {
+      {"client_tls_cert_file", &o->client_tls_cert_file},
+      {"client_tls_key_file", &o->client_tls_key_file},
+      {"client_tls_ca_file", &o->client_tls_ca_file}};
+  int tls_set = 0;
+  for (const auto& [key, value] : tls) {
+    SB_RETURN_IF_ERROR(r.GetString(key, value));
+    if (r.Has(key) && value->empty()) {
+      return r.Error(key, "must not be empty; expected a file path");
+    }
+    tls_set += r.Has(key) ? 1 : 0;
+  }
+  if (tls_set != 0 && tls_set != 3) {
+    std::string missing, present;
+    for (const auto& [key, value] : tls) {
+      if (r.Has(key)) {
+        if (present.empty()) present = key;
+      } else {
+        missing += missing.empty() ? key : std::string(", ") + key;
+      }
+    }
+    return r.Error(present,
+                   "client TLS needs client_tls_cert_file, client_tls_key_file "
+                   "and client_tls_ca_file together; missing " +
+                       missing);
+  }
 
   // The two listeners cannot share a port on overlapping addresses.
   const HostPort& lp = o->listen_peer;

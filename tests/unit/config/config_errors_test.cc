@@ -91,6 +91,21 @@ TEST(ConfigErrorsTest, WrongTypes) {
             "t.toml:4:10: node.seeds[0]: expected a string, found an integer");
 }
 
+TEST(ConfigErrorsTest, ClientTlsNeedsAllThreeFiles) {
+  EXPECT_EQ(Error(kNode + "client_tls_cert_file = \"/n.pem\"\n"
+                          "client_tls_ca_file = \"/ca.pem\"\n"),
+            "t.toml:5:24: node.client_tls_cert_file: client TLS needs "
+            "client_tls_cert_file, client_tls_key_file and client_tls_ca_file "
+            "together; missing client_tls_key_file");
+  EXPECT_EQ(Error(kNode + "client_tls_key_file = \"\"\n"),
+            "t.toml:5:23: node.client_tls_key_file: must not be empty; "
+            "expected a file path");
+  EXPECT_EQ(Error(kNode + "client_tls_cert_file = \"/n.pem\"\n"
+                          "client_tls_key_file = \"/n.key\"\n"
+                          "client_tls_ca_file = \"/ca.pem\"\n"),
+            "<accepted>");
+}
+
 TEST(ConfigErrorsTest, OutOfRangeNumbers) {
   EXPECT_EQ(Error(kNode + "[cluster]\nshards = 0\n"),
             "t.toml:6:10: cluster.shards: 0 is out of range; expected "

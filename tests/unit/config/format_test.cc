@@ -31,6 +31,9 @@ void ExpectSameConfig(const NodeConfig& a, const NodeConfig& b) {
   EXPECT_EQ(a.node.advertise_client, b.node.advertise_client);
   EXPECT_EQ(a.node.seeds, b.node.seeds);
   EXPECT_EQ(a.node.single_node, b.node.single_node);
+  EXPECT_EQ(a.node.client_tls_cert_file, b.node.client_tls_cert_file);
+  EXPECT_EQ(a.node.client_tls_key_file, b.node.client_tls_key_file);
+  EXPECT_EQ(a.node.client_tls_ca_file, b.node.client_tls_ca_file);
   EXPECT_EQ(a.cluster.shards, b.cluster.shards);
   EXPECT_EQ(a.cluster.replication_factor, b.cluster.replication_factor);
   EXPECT_EQ(a.cluster.council_size, b.cluster.council_size);
@@ -86,6 +89,9 @@ data_dir = "/data/with \"quotes\" and \\ and tab\t and é"
 listen_peer = "[::]:7400"
 advertise_peer = "[2001:db8::1]:7400"
 seeds = ["Node2.Example.com:7400", "10.0.0.3:7400"]
+client_tls_cert_file = "/tls/node.pem"
+client_tls_key_file = "/tls/node.key"
+client_tls_ca_file = "/tls/ca.pem"
 [cluster]
 shards = 7
 tick_ms = 10
