@@ -29,6 +29,11 @@ ApiOr<wire::NodeStatus> StartupAdminHandler::Status() {
   s.autonomy_paused = false;
   s.plugins = info_.plugins;
   s.node_name = info_.node_name;
+  if (info_.classifier_status) {
+    if (std::optional<wire::ClassifierStatus> c = info_.classifier_status()) {
+      s.__set_classifier(*c);
+    }
+  }
   return s;
 }
 

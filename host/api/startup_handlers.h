@@ -1,13 +1,17 @@
 // host/api/startup_handlers.h — the handlers a node serves before its
 // order and council logic exist: every Kv call answers NotReady, Admin
-// status answers this node's real identity, other Admin calls NotReady.
+// status answers this node's real identity (and, through
+// NodeInfo::classifier_status, the classifier's live counters), other Admin
+// calls NotReady.
 //
-// Thread safety: immutable after construction except the paused flag
-// (atomic); safe for concurrent calls.
+// Thread safety: immutable after construction; safe for concurrent calls
+// (the classifier_status provider must be thread-safe).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +28,9 @@ struct NodeInfo {
   std::string client_address;
   std::string peer_address;
   std::vector<std::string> plugins;  // "kind=name version"
+  // Read on every status call: the classifier's state and counters, or
+  // nullopt when the node has no [classifier]. Unset: no classifier.
+  std::function<std::optional<wire::ClassifierStatus>()> classifier_status;
 };
 
 class NotReadyKvHandler : public KvHandler {

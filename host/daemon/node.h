@@ -9,10 +9,12 @@
 // the one order of the cluster (group 1, every shard, this node its only
 // voter; host/radiant/order_runtime.h) and serve Kv from it; otherwise Kv
 // answers NotReady until multi-node orders exist. Then serve the public API
-// (Kv and Admin) on listen_client; Admin answers this node's status.
-// Report() describes what was loaded. Stopping runs in reverse: the API
-// server first (no handler call in progress), then the order runtime
-// (driver thread joined), then storage.
+// (Kv and Admin) on listen_client; Admin answers this node's status
+// (with the classifier's live counters). With [metrics] listen, serve the
+// Prometheus endpoint (host/metrics/) last.
+// Report() describes what was loaded. Stopping runs in reverse: the
+// metrics endpoint and the API server first (no handler call in progress), then
+// the order runtime (driver thread joined), then storage.
 //
 // Thread safety: a Node is driven by one thread (main).
 #pragma once
@@ -27,6 +29,8 @@
 #include "host/config/config.h"
 #include "host/daemon/plugins.h"
 #include "host/log/host_services.h"
+#include "host/metrics/http_server.h"
+#include "host/metrics/registry.h"
 #include "host/plugin/storage.h"
 #include "host/radiant/order_runtime.h"
 
@@ -52,6 +56,7 @@ class Node {
   Status StartClassifier(const PluginLoader& loader);
   Status StartOrders();
   Status StartApiServer();
+  Status StartMetrics();
 
   NodeConfig config_;
   int lock_fd_ = -1;
@@ -66,6 +71,9 @@ class Node {
   std::unique_ptr<PluginHostServices> consensus_services_;
   std::unique_ptr<radiant::OrderRuntime> orders_;
   std::unique_ptr<api::ApiServer> api_;
+  // Reads classifier_ at scrape time: declared after it, destroyed first.
+  metrics::Registry metrics_registry_;
+  std::unique_ptr<metrics::MetricsServer> metrics_;
   uint64_t starts_ = 0;
 };
 
