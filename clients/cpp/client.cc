@@ -1,23 +1,17 @@
 // clients/cpp/client.cc — see shardbearer/client.h.
 #include "shardbearer/client.h"
 
-#include <thrift/protocol/TBinaryProtocol.h>
-#include <thrift/transport/TBufferTransports.h>
-#include <thrift/transport/TSocket.h>
-
 #include <chrono>
 #include <random>
+#include <stdexcept>
 #include <thread>
 
+#include "shardbearer/connection.h"
 #include "shardbearer/wire/Kv.h"
-#include "thrift/net/dial.h"
 
 namespace sb::client {
 
 namespace w = ::shardbearer::wire;
-using apache::thrift::protocol::TBinaryProtocol;
-using apache::thrift::transport::TFramedTransport;
-using apache::thrift::transport::TSocket;
 
 uint32_t ShardForKey(const std::string& key, uint32_t shards) {
   uint64_t h = 14695981039346656037ull;
@@ -29,9 +23,7 @@ uint32_t ShardForKey(const std::string& key, uint32_t shards) {
 }
 
 struct Client::Conn {
-  std::string address;
-  std::shared_ptr<TSocket> socket;
-  std::shared_ptr<TFramedTransport> transport;
+  std::unique_ptr<Connection> connection;
   std::unique_ptr<w::KvClient> kv;
 };
 
@@ -43,11 +35,12 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
     // Positive as an i64 on the wire, never zero.
     client_id_ = (g() >> 1) | 1;
   }
-  sb::wire::TlsFiles files{options_.tls_cert_file, options_.tls_key_file,
-                           options_.tls_ca_file};
-  if (!files.cert_file.empty() || !files.key_file.empty() ||
-      !files.ca_file.empty()) {
-    tls_ = sb::wire::TlsContext::Create(files, /*server=*/false, &tls_error_);
+  auto tls = LoadClientTls(options_.tls_cert_file, options_.tls_key_file,
+                           options_.tls_ca_file);
+  if (tls.ok()) {
+    tls_ = tls.value();
+  } else {
+    tls_error_ = tls.error().message;
   }
 }
 
@@ -79,33 +72,23 @@ auto Client::Call(Fn&& fn) -> Result<decltype(fn(std::declval<Conn&>()))> {
                 ? options_.addresses[next_address_ % options_.addresses.size()]
                 : override_address_;
         override_address_.clear();
-        size_t colon = address.rfind(':');
-        if (colon == std::string::npos) {
-          return Error{ErrorCode::kInvalidArgument,
-                       "address '" + address + "' is not host:port"};
-        }
-        std::string host = address.substr(0, colon);
-        if (host.size() > 2 && host.front() == '[') {
-          host = host.substr(1, host.size() - 2);
-        }
         if (!tls_error_.empty()) {
           return Error{ErrorCode::kInvalidArgument, tls_error_};
         }
-        auto c = std::make_unique<Conn>();
-        c->address = address;
-        const int port = std::stoi(address.substr(colon + 1));
-        if (tls_) {
-          c->socket = tls_->factory().createSocket(host, port);
-        } else {
-          c->socket = std::make_shared<TSocket>(host, port);
+        ConnectOptions co;
+        co.address = address;
+        co.connect_timeout_ms = options_.connect_timeout_ms;
+        co.request_timeout_ms = options_.request_timeout_ms;
+        auto opened = Connection::Open(co, tls_);
+        if (!opened.ok()) {
+          if (opened.error().code == ErrorCode::kInvalidArgument) {
+            return opened.error();
+          }
+          throw std::runtime_error(opened.error().message);
         }
-        c->socket->setConnTimeout(options_.connect_timeout_ms);
-        c->socket->setRecvTimeout(options_.request_timeout_ms);
-        c->socket->setSendTimeout(options_.request_timeout_ms);
-        c->transport = std::make_shared<TFramedTransport>(c->socket);
-        c->kv = std::make_unique<w::KvClient>(
-            std::make_shared<TBinaryProtocol>(c->transport));
-        c->transport->open();
+        auto c = std::make_unique<Conn>();
+        c->connection = std::move(opened.value());
+        c->kv = std::make_unique<w::KvClient>(c->connection->protocol());
         conn_ = std::move(c);
       }
       return fn(*conn_);
