@@ -15,8 +15,9 @@
 // text are escaped as the format requires.
 //
 // Thread safety: Add and Render may be called concurrently; collectors are
-// called from the scraping thread, one scrape at a time, and must be
-// thread-safe with respect to the module they read.
+// called from the scraping thread, one scrape at a time (under the
+// registry's lock: a collector must not call Add), and must be thread-safe
+// with respect to the module they read.
 #pragma once
 
 #include <functional>
