@@ -65,7 +65,8 @@ EOT
 run() {  # $1 = off|on, $2 = round
   rm -rf "$WORK/data-$1"
   config "$1" > "$WORK/$1.toml"
-  ip netns exec "$NS" "$BUILD/host/shardbearerd" --config "$WORK/$1.toml" &
+  ip netns exec "$NS" "$BUILD/host/shardbearerd" --config "$WORK/$1.toml" \
+    >"$WORK/stdout-$1.txt" 2>&1 &
   NODE_PID=$!
   i=0
   until ip netns exec "$NS" "$BUILD/tools/ctl/shardbearer-ctl" --timeout-ms 500 status >/dev/null 2>&1; do
