@@ -270,6 +270,38 @@ enum NodeRole {
   LEAVING = 6
 }
 
+/* The node's packet classifier ([classifier], docs/classifier.md). Counters
+ * are packets since the classifier was attached, summed over CPUs. */
+struct ClassifierStatus {
+  /* The plugin named in [classifier]. */
+  1: string plugin,
+  /* True when its programs are attached; false: the node runs without it
+   * (disabled_reason says why). */
+  2: bool attached,
+  3: string interface_name,
+  4: string disabled_reason,
+  /* Ingress: passed from an ALLOW source to a protected or join port. */
+  5: i64 allowed,
+  /* Ingress: dropped at a protected or join port (DENY or unknown source). */
+  6: i64 dropped,
+  /* Ingress: unknown sources' connection attempts to the join port that
+   * got / did not get a join token. */
+  7: i64 join_admitted,
+  8: i64 join_limited,
+  /* Ingress: malformed IP headers, and ports unknown from a non-ALLOW
+   * source (dropped). */
+  9: i64 malformed,
+  /* Ingress: not for a node port, or not TCP/UDP/IP (passed unjudged). */
+  10: i64 passed,
+  /* Egress: packets given the peer / client priority. */
+  11: i64 egress_peer_marked,
+  12: i64 egress_client_marked,
+  /* The ports the node protects, and the join port (0 = none). */
+  13: i32 client_port,
+  14: i32 peer_port,
+  15: i32 join_port
+}
+
 struct NodeStatus {
   1: i64 node_id,
   2: string version,
@@ -288,7 +320,9 @@ struct NodeStatus {
   11: list<string> plugins,
   /* The operator's name for the node ([node] id in its config file); the
    * numeric node_id is what the protocol uses. */
-  12: string node_name
+  12: string node_name,
+  /* Set when [classifier] is configured (attached or not). */
+  13: optional ClassifierStatus classifier
 }
 
 struct Radiant {

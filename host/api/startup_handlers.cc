@@ -30,6 +30,11 @@ ApiOr<wire::NodeStatus> StartupAdminHandler::Status() {
   s.plugins = info_.plugins;
   s.node_name = info_.node_name;
   if (info_.live_status) info_.live_status(&s);
+  if (info_.classifier_status) {
+    if (std::optional<wire::ClassifierStatus> c = info_.classifier_status()) {
+      s.__set_classifier(*c);
+    }
+  }
   return s;
 }
 

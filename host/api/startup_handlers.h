@@ -1,6 +1,7 @@
 // host/api/startup_handlers.h — the Admin handler of a node without a
-// council: status answers this node's identity and, when the node runs an
-// order, its live role, order and configuration (NodeInfo's providers);
+// council: status answers this node's identity, the classifier's live
+// counters (NodeInfo::classifier_status) and, when the node runs an order,
+// its live role, order and configuration number (NodeInfo::live_status);
 // query_config answers the provider's configuration (a static layout) or
 // NotReady; every mutating call answers NotReady with the reason the node
 // gives (none of them has a body before the council exists). Also the Kv
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,9 @@ struct NodeInfo {
   std::function<ApiOr<wire::Configuration>(int64_t num)> query_config;
   // Why mutating Admin calls cannot be served, in their NotReady answer.
   std::string changes_unavailable = "has not joined a cluster yet";
+  // Read on every status call: the classifier's state and counters, or
+  // nullopt when the node has no [classifier]. Unset: no classifier.
+  std::function<std::optional<wire::ClassifierStatus>()> classifier_status;
 };
 
 class NotReadyKvHandler : public KvHandler {

@@ -95,7 +95,9 @@ StatusOr<std::unique_ptr<ClassifierManager>> ClassifierManager::Start(
     const PluginLoader& loader, const PluginSection& section,
     const sb_host_services* host, const ClassifierPorts& ports) {
   auto lib = loader.Load(section.plugin, SB_KIND_CLASSIFIER);
-  if (!lib.ok()) return StartFailed(section, lib.status(), true);
+  if (!lib.ok()) {
+    return Describe(StartFailed(section, lib.status(), true), section, ports);
+  }
   return Start(std::move(lib).value(), section, host, ports);
 }
 
@@ -103,8 +105,10 @@ StatusOr<std::unique_ptr<ClassifierManager>> ClassifierManager::Start(
     std::shared_ptr<PluginLibrary> lib, const PluginSection& section,
     const sb_host_services* host, const ClassifierPorts& ports) {
   PluginConfigAbi cfg = section.ToAbi();
-  return StartCreated(Classifier::Create(std::move(lib), host, *cfg.get()),
-                      section, ports);
+  return Describe(
+      StartCreated(Classifier::Create(std::move(lib), host, *cfg.get()),
+                   section, ports),
+      section, ports);
 }
 
 StatusOr<std::unique_ptr<ClassifierManager>> ClassifierManager::StartWithVtable(
@@ -112,10 +116,24 @@ StatusOr<std::unique_ptr<ClassifierManager>> ClassifierManager::StartWithVtable(
     const PluginSection& section, const sb_host_services* host,
     const ClassifierPorts& ports) {
   PluginConfigAbi cfg = section.ToAbi();
-  return StartCreated(
-      Classifier::CreateFromVtable(std::move(keepalive), vtable, section.plugin,
+  return Describe(StartCreated(Classifier::CreateFromVtable(
+                                   std::move(keepalive), vtable, section.plugin,
                                    host, *cfg.get()),
-      section, ports);
+                               section, ports),
+                  section, ports);
+}
+
+StatusOr<std::unique_ptr<ClassifierManager>> ClassifierManager::Describe(
+    StatusOr<std::unique_ptr<ClassifierManager>> started,
+    const PluginSection& section, const ClassifierPorts& ports) {
+  if (!started.ok()) return started;
+  ClassifierManager& m = **started;
+  m.plugin_ = section.plugin;
+  if (const PluginConfigEntry* e = section.Find("interface")) {
+    m.interface_ = e->value;
+  }
+  m.ports_ = ports;
+  return started;
 }
 
 StatusOr<std::unique_ptr<ClassifierManager>> ClassifierManager::StartCreated(
@@ -217,6 +235,26 @@ StatusOr<ClassifierCounters> ClassifierManager::Counters() const {
     return Status::Unavailable("classifier not running: " + disabled_reason_);
   }
   return classifier_->Counters();
+}
+
+ClassifierReport ClassifierManager::Report() const {
+  ClassifierReport r;
+  r.plugin = plugin_;
+  r.interface = interface_;
+  r.ports = ports_;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (classifier_ == nullptr) {
+    r.disabled_reason = disabled_reason_;
+    return r;
+  }
+  r.attached = true;
+  auto c = classifier_->Counters();
+  if (!c.ok()) {
+    r.disabled_reason = "counters unreadable: " + c.status().message();
+    return r;
+  }
+  r.counters = *c;
+  return r;
 }
 
 }  // namespace sb

@@ -45,6 +45,17 @@ struct ClassifierPorts {
   uint16_t join = 0;
 };
 
+// What status and metrics show of the classifier.
+struct ClassifierReport {
+  std::string plugin;     // [classifier] plugin
+  std::string interface;  // [classifier] interface ("" if not set)
+  bool attached = false;
+  // Why it is not attached, or (attached) why the counters are missing.
+  std::string disabled_reason;
+  ClassifierPorts ports;
+  ClassifierCounters counters;  // zero when not attached
+};
+
 class ClassifierManager {
  public:
   // Loads `section.plugin` through `loader`, then as below. `host`
@@ -80,6 +91,10 @@ class ClassifierManager {
   // Counters for status and metrics; Unavailable when disabled.
   StatusOr<ClassifierCounters> Counters() const;
 
+  // State, ports and counters in one read (counters zero when disabled; a
+  // failed counter read is reported as disabled_reason).
+  ClassifierReport Report() const;
+
   // Canonical host prefix of a member address ("10.0.0.7/32",
   // "fd00::7/128"; an IPv4-mapped "::ffff:10.0.0.7" gives "10.0.0.7/32").
   // Exposed for tests.
@@ -91,6 +106,11 @@ class ClassifierManager {
   // attaching: a disabled manager, or the error to return.
   static StatusOr<std::unique_ptr<ClassifierManager>> StartFailed(
       const PluginSection& section, const Status& s, bool privilege_or_load);
+  // Records the section's plugin and interface and the ports in a started
+  // manager.
+  static StatusOr<std::unique_ptr<ClassifierManager>> Describe(
+      StatusOr<std::unique_ptr<ClassifierManager>> started,
+      const PluginSection& section, const ClassifierPorts& ports);
   static StatusOr<std::unique_ptr<ClassifierManager>> StartCreated(
       StatusOr<std::unique_ptr<Classifier>> created,
       const PluginSection& section, const ClassifierPorts& ports);
@@ -98,6 +118,8 @@ class ClassifierManager {
   mutable std::mutex mu_;
   std::unique_ptr<Classifier> classifier_;  // null when disabled
   std::string disabled_reason_;
+  std::string plugin_, interface_;         // immutable after Start
+  ClassifierPorts ports_;                  // immutable after Start
   std::set<std::string> static_prefixes_;  // host prefixes in allowed_cidrs
   std::map<std::string, int> members_;     // host prefix -> join count
 };

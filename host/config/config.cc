@@ -164,6 +164,38 @@ Status CheckCrossTableRules(const TableReader& node, const TableReader& cluster,
   return Status::OK();
 }
 
+// The classifier's join port must be a port of its own: the ABI refuses a
+// join port equal to a protected port, and a join port equal to the metrics
+// port would open the metrics endpoint to strangers at the join rate. The
+// metrics endpoint must not share a port with the node's listeners.
+Status CheckPorts(const TableReader& classifier, NodeConfig* c) {
+  const uint16_t client = c->node.listen_client.port;
+  const uint16_t peer = c->node.listen_peer.port;
+  if (c->metrics.listen) {
+    const uint16_t m = c->metrics.listen->port;
+    if (m == client || m == peer) {
+      return ErrorAt(c->metrics.listen_position,
+                     "metrics.listen: port " + std::to_string(m) +
+                         " is the node's " +
+                         (m == client ? "listen_client" : "listen_peer") +
+                         " port; expected a port of its own (e.g. 9500)");
+    }
+  }
+  if (!c->classifier || c->classifier->join_port == 0) return Status::OK();
+  const uint16_t j = c->classifier->join_port;
+  std::string clash;
+  if (j == client) clash = "the node's listen_client port";
+  if (j == peer) clash = "the node's listen_peer port";
+  if (c->metrics.listen && j == c->metrics.listen->port) {
+    clash = "the metrics.listen port";
+  }
+  if (clash.empty()) return Status::OK();
+  return classifier.Error("join_port",
+                          std::to_string(j) + " is " + clash +
+                              " (protected, allowlist only); expected a "
+                              "port of its own, or 0 for no join path");
+}
+
 const toml::table* SubTable(const toml::table& root, std::string_view name) {
   const toml::node* n = root.get(name);
   return n != nullptr ? n->as_table() : nullptr;
@@ -223,6 +255,7 @@ StatusOr<NodeConfig> ParseConfig(std::string_view text,
   SB_RETURN_IF_ERROR(ParseCompaction(reader("compaction"), &c.compaction));
   SB_RETURN_IF_ERROR(ParseLogging(reader("logging"), &c.logging));
   SB_RETURN_IF_ERROR(ParsePlugins(reader("plugins"), &c.plugins));
+  SB_RETURN_IF_ERROR(ParseMetrics(reader("metrics"), &c.metrics));
   SB_RETURN_IF_ERROR(
       ParsePluginSection(reader("storage"), kDefaultStoragePlugin, &c.storage));
   SB_RETURN_IF_ERROR(ParsePluginSection(reader("consensus"),
@@ -236,6 +269,7 @@ StatusOr<NodeConfig> ParseConfig(std::string_view text,
   }
   SB_RETURN_IF_ERROR(CheckCrossTableRules(node, cluster, &c));
   SB_RETURN_IF_ERROR(CheckLayout(layout, cluster, c));
+  SB_RETURN_IF_ERROR(CheckPorts(classifier, &c));
   return c;
 }
 

@@ -150,6 +150,13 @@ struct PluginsOptions {
   std::vector<std::string> dirs;
 };
 
+// [metrics]: the Prometheus text-format endpoint (host/metrics/). Absent
+// table or absent `listen`: no endpoint.
+struct MetricsOptions {
+  std::optional<HostPort> listen;  // e.g. 127.0.0.1:9500
+  SourcePosition listen_position;  // of `listen`, for cross-table errors
+};
+
 // Default plugin of each plugin section.
 inline constexpr char kDefaultStoragePlugin[] = "storage-rocksdb";
 inline constexpr char kDefaultConsensusPlugin[] = "raft";
@@ -164,6 +171,7 @@ struct NodeConfig {
   LayoutOptions layout;
   LoggingOptions logging;
   PluginsOptions plugins;
+  MetricsOptions metrics;
   PluginSection storage;    // plugin defaults to kDefaultStoragePlugin
   PluginSection consensus;  // plugin defaults to kDefaultConsensusPlugin
   PluginSection transport;  // plugin defaults to kDefaultTransportPlugin

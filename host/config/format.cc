@@ -117,7 +117,10 @@ class Writer {
   void Plugin(const PluginSection& s) {
     Table(s.table.c_str());
     Str("plugin", s.plugin);
-    if (s.table == "classifier") Bool("required", s.required);
+    if (s.table == "classifier") {
+      Bool("required", s.required);
+      Num("join_port", s.join_port);
+    }
     for (const PluginConfigEntry& e : s.entries)
       Raw(Key(e.key), PluginValue(e));
   }
@@ -194,6 +197,11 @@ std::string FormatConfig(const NodeConfig& c) {
 
   w.Table("plugins");
   w.Raw("dirs", StringArray(c.plugins.dirs));
+
+  if (c.metrics.listen) {
+    w.Table("metrics");
+    w.Str("listen", c.metrics.listen->ToString());
+  }
 
   w.Plugin(c.storage);
   w.Plugin(c.consensus);

@@ -1,7 +1,8 @@
 // host/config/plugin_section.h — a plugin's section of the node config.
 //
 // The tables [storage], [consensus], [transport] and [classifier] each name
-// a plugin (host key `plugin`; [classifier] also has `required`). Every other
+// a plugin (host key `plugin`; [classifier] also has `required` and
+// `join_port`). Every other
 // key in the table belongs to the plugin: the host keeps it verbatim, with
 // its TOML type and its position in the file, and hands it to the plugin as
 // an sb_config (shardbearer/abi/common.h). Nested tables are flattened to
@@ -90,6 +91,9 @@ struct PluginSection {
   // Classifier only: refuse to start if the plugin cannot be loaded or
   // attached (e.g. missing CAP_BPF). Other sections: always false.
   bool required = false;
+  // Classifier only: the port unknown sources may reach at the join rate
+  // (0 = no join path). Never the node's client, peer or metrics port.
+  uint16_t join_port = 0;
   // Whether the table appears in the file (absent: every value is default).
   bool present = false;
   SourcePosition position;                 // of the table header, or FILE:1:1

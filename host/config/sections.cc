@@ -44,10 +44,11 @@ const std::vector<std::string_view> kLayoutRadiantKeys = {"id", "order",
 const std::vector<std::string_view> kLoggingKeys = {
     "level", "sink", "file", "rotate_bytes", "rotate_files", "pattern"};
 const std::vector<std::string_view> kPluginsKeys = {"dirs"};
+const std::vector<std::string_view> kMetricsKeys = {"listen"};
 // Plugin sections: only these keys are the host's; the rest is the plugin's.
 const std::vector<std::string_view> kPluginHostKeys = {"plugin"};
-const std::vector<std::string_view> kClassifierHostKeys = {"plugin",
-                                                           "required"};
+const std::vector<std::string_view> kClassifierHostKeys = {"plugin", "required",
+                                                           "join_port"};
 
 constexpr int64_t kMiB = 1 << 20;
 constexpr int64_t kDayMs = 24 * 3600 * 1000;
@@ -72,6 +73,7 @@ const std::vector<TableSpec>& SchemaTables() {
       {"layout", &kLayoutKeys, false},
       {"logging", &kLoggingKeys, false},
       {"plugins", &kPluginsKeys, false},
+      {"metrics", &kMetricsKeys, false},
       {"storage", &kPluginHostKeys, true},
       {"consensus", &kPluginHostKeys, true},
       {"transport", &kPluginHostKeys, true},
@@ -511,6 +513,18 @@ Status ParsePlugins(const TableReader& r, PluginsOptions* o) {
   return Status::OK();
 }
 
+// ---- [metrics] -------------------------------------------------------------
+
+Status ParseMetrics(const TableReader& r, MetricsOptions* o) {
+  SB_RETURN_IF_ERROR(r.CheckKeys(kMetricsKeys, Elsewhere("metrics")));
+  if (!r.Has("listen")) return Status::OK();
+  HostPort listen;
+  SB_RETURN_IF_ERROR(r.GetAddress("listen", &listen));
+  o->listen = listen;
+  o->listen_position = r.ValuePosition("listen");
+  return Status::OK();
+}
+
 // ---- Plugin sections ------------------------------------------------------
 
 namespace {
@@ -536,6 +550,7 @@ Status ParsePluginSection(const TableReader& r, const char* default_plugin,
     SB_RETURN_IF_ERROR(r.Require(
         "plugin", "the classifier plugin to load, e.g. \"bpf-qdisc\""));
     SB_RETURN_IF_ERROR(r.GetBool("required", &s->required));
+    SB_RETURN_IF_ERROR(r.GetUnsigned("join_port", 0, 65535, &s->join_port));
   }
   SB_RETURN_IF_ERROR(r.GetString("plugin", &s->plugin));
   s->plugin_position =

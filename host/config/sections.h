@@ -41,8 +41,10 @@ Status ParseLayout(const TableReader& r, LayoutOptions* o);
 Status ParseCompaction(const TableReader& r, CompactionOptions* o);
 Status ParseLogging(const TableReader& r, LoggingOptions* o);
 Status ParsePlugins(const TableReader& r, PluginsOptions* o);
+Status ParseMetrics(const TableReader& r, MetricsOptions* o);
 // [storage], [consensus], [transport] (default_plugin set) and [classifier]
-// (default_plugin null: `plugin` is required, `required` is read).
+// (default_plugin null: `plugin` is required, `required` and `join_port`
+// are read).
 Status ParsePluginSection(const TableReader& r, const char* default_plugin,
                           PluginSection* s);
 

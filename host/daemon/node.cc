@@ -12,6 +12,7 @@
 
 #include "host/api/startup_handlers.h"
 #include "host/common/node_number.h"
+#include "host/metrics/node_metrics.h"
 #include "host/radiant/admin_view.h"
 #include "host/radiant/kv_handler.h"
 #include "host/transport/peer_message.h"
@@ -65,12 +66,14 @@ StatusOr<std::unique_ptr<Node>> Node::Start(const NodeConfig& config) {
   SB_RETURN_IF_ERROR(node->StartClassifier(loader));
   SB_RETURN_IF_ERROR(node->StartOrders());
   SB_RETURN_IF_ERROR(node->StartApiServer());
+  SB_RETURN_IF_ERROR(node->StartMetrics());
   return node;
 }
 
 Node::~Node() {
   // Reverse order of start: no Kv call may reach the runtime once it stops,
   // and the runtime's driver writes to storage until it is joined.
+  metrics_.reset();  // reads the classifier
   if (api_) api_->Stop();
   api_.reset();
   // No delivery reaches the runtime once the transport's threads stopped;
@@ -179,9 +182,9 @@ Status Node::StartClassifier(const PluginLoader& loader) {
   ClassifierPorts ports;
   ports.client = config_.node.listen_client.port;
   ports.peer = config_.node.listen_peer.port;
-  // No join port yet: the join path arrives with membership. Until then
-  // the protected ports admit only allowed_cidrs.
-  ports.join = 0;
+  // [classifier] join_port (0: none). Nothing listens there yet: joining
+  // arrives with the council; until then the admitted SYNs meet a RST.
+  ports.join = section.join_port;
   auto manager = ClassifierManager::Start(loader, section,
                                           classifier_services_->table(), ports);
   if (!manager.ok()) return manager.status();
@@ -335,6 +338,32 @@ Status Node::StartApiServer() {
   if (config_.classifier) {
     info.plugins.push_back("classifier=" + config_.classifier->plugin);
   }
+  if (classifier_) {
+    const ClassifierManager* c = classifier_.get();
+    info.classifier_status =
+        [c]() -> std::optional<api::wire::ClassifierStatus> {
+      const ClassifierReport r = c->Report();
+      api::wire::ClassifierStatus s;
+      s.plugin = r.plugin;
+      s.attached = r.attached;
+      s.interface_name = r.interface;
+      s.disabled_reason = r.disabled_reason;
+      s.allowed = static_cast<int64_t>(r.counters.allowed);
+      s.dropped = static_cast<int64_t>(r.counters.dropped);
+      s.join_admitted = static_cast<int64_t>(r.counters.join_admitted);
+      s.join_limited = static_cast<int64_t>(r.counters.join_limited);
+      s.malformed = static_cast<int64_t>(r.counters.malformed);
+      s.passed = static_cast<int64_t>(r.counters.passed);
+      s.egress_peer_marked =
+          static_cast<int64_t>(r.counters.egress_peer_marked);
+      s.egress_client_marked =
+          static_cast<int64_t>(r.counters.egress_client_marked);
+      s.client_port = r.ports.client;
+      s.peer_port = r.ports.peer;
+      s.join_port = r.ports.join;
+      return s;
+    };
+  }
   std::shared_ptr<api::KvHandler> kv;
   if (orders_) {
     radiant::KvHandlerOptions ko;
@@ -380,6 +409,30 @@ Status Node::StartApiServer() {
   return Status::OK();
 }
 
+Status Node::StartMetrics() {
+  if (!config_.metrics.listen) return Status::OK();
+  metrics::NodeIdentity id;
+  id.node = config_.node.id;
+  id.version = SB_VERSION;
+  id.starts = starts_;
+  id.started = std::chrono::steady_clock::now();
+  for (const auto& p : plugins_) {
+    id.plugins.push_back(
+        {KindName(p.kind), p.library->name(), p.library->version()});
+  }
+  metrics::AddNodeMetrics(&metrics_registry_, std::move(id));
+  if (classifier_) {
+    metrics::AddClassifierMetrics(&metrics_registry_, classifier_.get());
+  }
+  auto server = metrics::MetricsServer::Start(
+      *config_.metrics.listen, [this] { return metrics_registry_.Render(); });
+  if (!server.ok()) return server.status();
+  metrics_ = std::move(server).value();
+  spdlog::info("serving metrics on {} (GET /metrics)",
+               config_.metrics.listen->ToString());
+  return Status::OK();
+}
+
 std::string Node::Report() const {
   std::ostringstream out;
   out << "radiant '" << config_.node.id << "' (start #" << starts_ << ")\n"
@@ -387,6 +440,10 @@ std::string Node::Report() const {
       << "  listen_peer    " << config_.node.listen_peer.ToString() << "\n"
       << "  listen_client  " << config_.node.listen_client.ToString()
       << (api_ ? " (serving Kv and Admin)" : "") << "\n"
+      << "  metrics        "
+      << (metrics_ ? config_.metrics.listen->ToString() + "/metrics"
+                   : std::string("off"))
+      << "\n"
       << "  order          "
       << (orders_ ? std::to_string(orders_->order_id()) + " of " +
                         std::to_string(layout_.orders().size()) + " (" +

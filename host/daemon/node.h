@@ -13,9 +13,11 @@
 // them. Serve Kv from the order, forwarding what other orders own
 // (host/radiant/kv_handler.h); without a layout Kv answers NotReady. Then
 // serve the public API (Kv and Admin) on listen_client; Admin answers this
-// node's status and the layout's configuration. The data directory records
-// the layout's digest at first start and refuses a different one later.
-// Report() describes what was loaded. Stopping runs in reverse: the API
+// node's status (with the classifier's live counters) and the layout's
+// configuration. With [metrics] listen, serve the Prometheus endpoint
+// (host/metrics/) last. The data directory records the layout's digest at
+// first start and refuses a different one later. Report() describes what
+// was loaded. Stopping runs in reverse: the metrics endpoint and the API
 // server first (no handler call in progress), then the transport's
 // deliveries, then the order runtime (driver thread joined), then the
 // transport, then storage.
@@ -34,6 +36,8 @@
 #include "host/config/config.h"
 #include "host/daemon/plugins.h"
 #include "host/log/host_services.h"
+#include "host/metrics/http_server.h"
+#include "host/metrics/registry.h"
 #include "host/plugin/storage.h"
 #include "host/radiant/forwarder.h"
 #include "host/radiant/layout.h"
@@ -65,6 +69,7 @@ class Node {
                         const std::vector<uint64_t>& peers);
   const LoadedPlugin* Plugin(uint32_t kind) const;
   Status StartApiServer();
+  Status StartMetrics();
 
   NodeConfig config_;
   int lock_fd_ = -1;
@@ -87,6 +92,9 @@ class Node {
   std::unique_ptr<radiant::OrderRuntime> orders_;
   std::unique_ptr<radiant::Forwarder> forwarder_;
   std::unique_ptr<api::ApiServer> api_;
+  // Reads classifier_ at scrape time: declared after it, destroyed first.
+  metrics::Registry metrics_registry_;
+  std::unique_ptr<metrics::MetricsServer> metrics_;
   uint64_t starts_ = 0;
 };
 

@@ -279,5 +279,48 @@ TEST(ConfigErrorsTest, BadInputNeverCrashes) {
   }
 }
 
+TEST(ConfigErrorsTest, ClassifierJoinPort) {
+  const std::string cls = "[classifier]\nplugin = \"bpf-qdisc\"\n";
+  auto c = ParseConfig(kNode + cls + "join_port = 7600\n", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->classifier->join_port, 7600);
+  // The host owns the key: the plugin never sees it.
+  EXPECT_EQ(c->classifier->Find("join_port"), nullptr);
+  c = ParseConfig(kNode + cls, "t.toml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->classifier->join_port, 0);
+  EXPECT_THAT(Error(kNode + cls + "join_port = 7500\n"),
+              StartsWith("t.toml:7:13: classifier.join_port: 7500 is the "
+                         "node's listen_client port"));
+  EXPECT_THAT(Error(kNode + cls + "join_port = 7400\n"),
+              StartsWith("t.toml:7:13: classifier.join_port: 7400 is the "
+                         "node's listen_peer port"));
+  EXPECT_THAT(Error(kNode + cls + "join_port = 70000\n"),
+              StartsWith("t.toml:7:13: classifier.join_port: "));
+  EXPECT_THAT(Error(kNode + cls + "join_port = \"7600\"\n"),
+              StartsWith("t.toml:7:13: classifier.join_port: expected"));
+  EXPECT_THAT(Error(kNode + "[metrics]\nlisten = \"127.0.0.1:7600\"\n" + cls +
+                    "join_port = 7600\n"),
+              HasSubstr("is the metrics.listen port"));
+}
+
+TEST(ConfigErrorsTest, MetricsListen) {
+  auto c =
+      ParseConfig(kNode + "[metrics]\nlisten = \"127.0.0.1:9500\"\n", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c->metrics.listen.has_value());
+  EXPECT_EQ(c->metrics.listen->ToString(), "127.0.0.1:9500");
+  c = ParseConfig(kNode + "[metrics]\n", "t.toml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->metrics.listen.has_value());
+  EXPECT_THAT(Error(kNode + "[metrics]\nlisten = \"127.0.0.1\"\n"),
+              StartsWith("t.toml:6:10: metrics.listen: "));
+  EXPECT_EQ(Error(kNode + "[metrics]\nlisten = \"127.0.0.1:7500\"\n"),
+            "t.toml:6:10: metrics.listen: port 7500 is the node's "
+            "listen_client port; expected a port of its own (e.g. 9500)");
+  EXPECT_THAT(Error(kNode + "[metrics]\nport = 9500\n"),
+              StartsWith("t.toml:6:1: unknown key 'port' in [metrics]"));
+}
+
 }  // namespace
 }  // namespace sb

@@ -14,6 +14,7 @@ void ExpectSamePlugin(const PluginSection& a, const PluginSection& b) {
   EXPECT_EQ(a.table, b.table);
   EXPECT_EQ(a.plugin, b.plugin);
   EXPECT_EQ(a.required, b.required);
+  EXPECT_EQ(a.join_port, b.join_port);
   ASSERT_EQ(a.entries.size(), b.entries.size()) << a.table;
   for (size_t i = 0; i < a.entries.size(); ++i) {
     EXPECT_EQ(a.entries[i].key, b.entries[i].key);
@@ -55,6 +56,7 @@ void ExpectSameConfig(const NodeConfig& a, const NodeConfig& b) {
   EXPECT_EQ(a.logging.rotate_files, b.logging.rotate_files);
   EXPECT_EQ(a.logging.pattern, b.logging.pattern);
   EXPECT_EQ(a.plugins.dirs, b.plugins.dirs);
+  EXPECT_EQ(a.metrics.listen, b.metrics.listen);
   ExpectSamePlugin(a.storage, b.storage);
   ExpectSamePlugin(a.consensus, b.consensus);
   ExpectSamePlugin(a.transport, b.transport);
