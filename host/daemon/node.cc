@@ -389,8 +389,8 @@ Status Node::StartApiServer() {
       });
     };
     info.changes_unavailable =
-        "runs a static [layout]: changing it needs the council, which this "
-        "version does not have";
+        "runs a static layout ([layout] or single_node): changing it needs "
+        "the council, which this version does not have";
   } else {
     kv = std::make_shared<api::NotReadyKvHandler>(
         "this radiant does not serve data: it has no [layout] and is not "

@@ -105,7 +105,7 @@ class DaemonE2ETest : public ::testing::Test {
     s.table = "classifier";
     s.plugin = "bpf-qdisc";
     s.required = true;
-    s.entries = {{"interface", SB_CONFIG_STRING, "veth-a", {}}};
+    s.entries = {{"interface", "veth-a"}};
     ScopedNetns in_a(pair_->a());
     ASSERT_TRUE(in_a.ok());
     PluginLoader loader({SB_PLUGIN_BUILD_DIR});

@@ -146,19 +146,32 @@ TEST_F(CtlMetricsTest, StatusTextAndJson) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("{\"node_id\":"));
   EXPECT_THAT(r.out, HasSubstr("\"node_name\":\"radiant-c\""));
-  EXPECT_THAT(r.out, HasSubstr("\"role\":\"JOINING\""));
+  // A single node leads its order of one.
+  EXPECT_THAT(r.out, HasSubstr("\"role\":\"HERALD\",\"order_id\":1,"));
   EXPECT_THAT(r.out, HasSubstr("\"classifier\":null}"));
+}
+
+TEST_F(CtlMetricsTest, ConfigPrintsTheLayout) {
+  Ran r = Ctl(address_ + " config", dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("configuration 1, 8 shards\n"));
+  EXPECT_THAT(r.out, HasSubstr(" radiant-c client 127.0.0.1:" +
+                               std::to_string(client_port_)));
+  r = Ctl(address_ + " config 3", dir_);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_THAT(r.err, StartsWith("shardbearer-ctl: InvalidArgument: "));
+  EXPECT_THAT(r.err, HasSubstr("configuration 3 does not exist"));
 }
 
 TEST_F(CtlMetricsTest, AdminVerbsPrintTheServersTypedError) {
   for (const char* verb :
-       {"config", "config 3", "init", "init my-cluster",
+       {"init", "init my-cluster",
         "join 5 10.0.0.5:7500 10.0.0.5:7400", "leave 5", "move 3 2", "drain 5",
         "remove 5", "pause", "resume"}) {
     Ran r = Ctl(address_ + " " + verb, dir_);
     EXPECT_EQ(r.code, 1) << verb << ": " << r.out << r.err;
     EXPECT_THAT(r.err, StartsWith("shardbearer-ctl: NotReady: ")) << verb;
-    EXPECT_THAT(r.err, HasSubstr("has not joined a cluster yet")) << verb;
+    EXPECT_THAT(r.err, HasSubstr("runs a static layout")) << verb;
     EXPECT_EQ(r.out, "") << verb;
   }
 }
