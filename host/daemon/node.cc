@@ -192,6 +192,22 @@ Status Node::StartClassifier(const PluginLoader& loader) {
   if (!classifier_->enabled()) {
     spdlog::warn("running without the classifier: {}",
                  classifier_->disabled_reason());
+    return Status::OK();
+  }
+  // The layout is the membership: every other radiant may reach the
+  // protected ports (its peer and client hosts).
+  const uint64_t self = NodeNumber(config_.node.id);
+  for (const radiant::LayoutMember& m : layout_.members()) {
+    if (m.node == self) continue;
+    for (const std::string& address : {m.peer_address, m.client_address}) {
+      Status st = classifier_->OnMemberJoined(address);
+      if (!st.ok()) {
+        spdlog::warn(
+            "classifier: radiant {} ({}) not added to the allowlist: {}; list "
+            "its network in [classifier] allowed_cidrs",
+            m.name, address, st.ToString());
+      }
+    }
   }
   return Status::OK();
 }

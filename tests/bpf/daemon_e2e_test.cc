@@ -31,6 +31,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -118,17 +119,35 @@ class DaemonE2ETest : public ::testing::Test {
     ASSERT_TRUE(m.ok()) << m.status().ToString();
   }
 
-  void StartNode(const std::string& allowed_cidrs) {
+  // With `with_layout`, the node is one of a 3-radiant order of a static
+  // [layout] whose other radiants live at kUnknown and 10.200.0.9 (never
+  // started: only the allowlist matters), instead of a single node.
+  void StartNode(const std::string& allowed_cidrs, bool with_layout = false) {
     const fs::path config = dir_ / "n.toml";
+    std::ostringstream mode;
+    if (with_layout) {
+      mode << "[layout]\nradiants = [\n"
+           << "  { id = \"radiant-e2e\", order = 1, peer = \"" << kNodeAddr
+           << ":" << kPeer << "\", client = \"" << kNodeAddr << ":" << kClient
+           << "\" },\n"
+           << "  { id = \"other-1\", order = 1, peer = \"" << kUnknown
+           << ":7400\", client = \"" << kUnknown << ":7500\" },\n"
+           << "  { id = \"other-2\", order = 1, peer = \"10.200.0.9:7400\", "
+              "client = \"10.200.0.9:7500\" },\n]\n"
+           << "[consensus]\nplugin = \"raft\"\n";
+    } else {
+      mode << "[consensus]\nplugin = \"solo\"\n";
+    }
     std::ofstream(config)
         << "[node]\nid = \"radiant-e2e\"\ndata_dir = \""
         << (dir_ / "data").string() << "\"\nlisten_peer = \"" << kNodeAddr
         << ":" << kPeer << "\"\nlisten_client = \"" << kNodeAddr << ":"
-        << kClient << "\"\nsingle_node = true\n"
+        << kClient << "\"\n" << (with_layout ? "" : "single_node = true\n")
         << "[cluster]\nshards = 8\ntick_ms = 20\n"
+        << (with_layout ? "replication_factor = 3\n" : "")
         << "[metrics]\nlisten = \"" << kNodeAddr << ":" << kMetrics << "\"\n"
         << "[storage]\nplugin = \"storage-mem\"\n"
-        << "[consensus]\nplugin = \"solo\"\n"
+        << mode.str()
         << "[classifier]\nplugin = \"bpf-qdisc\"\nrequired = true\n"
         << "interface = \"veth-a\"\nallowed_cidrs = [" << allowed_cidrs
         << "]\njoin_port = " << kJoin << "\njoin_rate = 0\njoin_burst = 2\n"
@@ -306,6 +325,17 @@ TEST_F(DaemonE2ETest, ClassifierProtectsARealNode) {
   if (HasFatalFailure()) return;
   EXPECT_EQ(Connect(kUnknown, kClient), ConnectResult::kConnected);
   EXPECT_TRUE(Status().classifier.attached);
+}
+
+// The layout is the membership: the other radiants' hosts reach the
+// protected ports without being in allowed_cidrs.
+TEST_F(DaemonE2ETest, LayoutMembersAreOnTheAllowlist) {
+  StartNode("\"10.200.0.2/32\"", /*with_layout=*/true);
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(Connect(kUnknown, kClient), ConnectResult::kConnected);
+  EXPECT_EQ(Connect(kUnknown, kPeer), ConnectResult::kConnected);
+  const int status = StopNode(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 }  // namespace
