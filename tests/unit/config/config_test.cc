@@ -38,7 +38,7 @@ TEST(ConfigExamplesTest, EveryExampleFileValidates) {
   EXPECT_GE(files, 5);
 }
 
-TEST(ConfigExamplesTest, LocalClusterNodesSeedEachOther) {
+TEST(ConfigExamplesTest, LocalClusterNodesShareOneLayout) {
   const fs::path dir = fs::path(SB_CONFIG_EXAMPLES_DIR) / "local-cluster";
   for (int i = 1; i <= 3; ++i) {
     StatusOr<NodeConfig> c =
@@ -47,10 +47,14 @@ TEST(ConfigExamplesTest, LocalClusterNodesSeedEachOther) {
     EXPECT_EQ(c->node.id, "node" + std::to_string(i));
     EXPECT_EQ(c->node.listen_peer.port, 7400 + i);
     EXPECT_EQ(c->node.listen_client.port, 7500 + i);
-    ASSERT_EQ(c->node.seeds.size(), 2u);
-    for (const HostPort& s : c->node.seeds) {
-      EXPECT_NE(s.port, c->node.listen_peer.port);
-      EXPECT_TRUE(s.IsLoopback());
+    EXPECT_TRUE(c->node.seeds.empty());
+    ASSERT_EQ(c->layout.radiants.size(), 3u);
+    for (int j = 1; j <= 3; ++j) {
+      const LayoutRadiant& r = c->layout.radiants[j - 1];
+      EXPECT_EQ(r.id, "node" + std::to_string(j));
+      EXPECT_EQ(r.order, 1u);
+      EXPECT_EQ(r.peer.port, 7400 + j);
+      EXPECT_EQ(r.client.port, 7500 + j);
     }
   }
 }
