@@ -265,9 +265,16 @@ Status Node::StartOrders() {
                       st.ToString());
       }
     };
+  }
+  if (layout_.members().size() > 1) {
+    // Other radiants (of this order or others) serve what this one does
+    // not: requests go to them one hop.
     radiant::ForwarderOptions fo;
     fo.self = self;
     fo.request_timeout_ms = config_.cluster.request_timeout_ms;
+    fo.tls = {config_.node.client_tls_cert_file,
+              config_.node.client_tls_key_file,
+              config_.node.client_tls_ca_file};
     forwarder_ = std::make_unique<radiant::Forwarder>(&layout_, fo);
   }
   consensus_services_ =

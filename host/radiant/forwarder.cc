@@ -37,7 +37,12 @@ struct Forwarder::Conn {
 };
 
 Forwarder::Forwarder(const Layout* layout, ForwarderOptions options)
-    : layout_(layout), opts_(options) {}
+    : layout_(layout), opts_(std::move(options)) {
+  if (opts_.tls.enabled()) {
+    tls_ = sb::wire::TlsContext::Create(opts_.tls, /*server=*/false,
+                                        &tls_error_);
+  }
+}
 
 Forwarder::~Forwarder() = default;
 
@@ -63,6 +68,10 @@ std::unique_ptr<Forwarder::Conn> Forwarder::Take(uint64_t node,
       return c;
     }
   }
+  if (opts_.tls.enabled() && !tls_) {
+    *why = "client TLS for forwarding: " + tls_error_;
+    return nullptr;
+  }
   const LayoutMember* m = layout_->Member(node);
   if (m == nullptr) {
     *why = "node " + std::to_string(node) + " is not in the layout";
@@ -70,7 +79,7 @@ std::unique_ptr<Forwarder::Conn> Forwarder::Take(uint64_t node,
   }
   auto socket = sb::wire::Dial(m->client_address,
                                static_cast<int>(opts_.connect_timeout_ms),
-                               nullptr, why);
+                               tls_, why);
   if (!socket) return nullptr;
   const int io_ms = static_cast<int>(opts_.request_timeout_ms) + kSlackMs;
   socket->setRecvTimeout(io_ms);

@@ -21,7 +21,9 @@
 // client's retry with the same write_id is applied at most once.
 //
 // Connections are pooled per node (at most kMaxIdlePerNode idle ones kept);
-// a connection that failed is closed, never reused.
+// a connection that failed is closed, never reused. When the radiants'
+// client ports use mutual TLS ([node] client_tls_*), the forwarder dials
+// with the same files: this node's certificate is its client certificate.
 //
 // Thread safety: Call, HeraldOf and NoteHerald may be called concurrently.
 #pragma once
@@ -36,6 +38,7 @@
 
 #include "host/api/handlers.h"
 #include "host/radiant/layout.h"
+#include "thrift/net/dial.h"
 
 namespace shardbearer::wire {
 class KvClient;
@@ -47,6 +50,8 @@ struct ForwarderOptions {
   uint64_t self = 0;  // this node's number (never a target)
   uint32_t request_timeout_ms = 5000;
   uint32_t connect_timeout_ms = 1000;
+  // The client port's TLS files (none set: plain TCP).
+  sb::wire::TlsFiles tls;
 };
 
 class Forwarder {
@@ -78,6 +83,8 @@ class Forwarder {
 
   const Layout* layout_;
   ForwarderOptions opts_;
+  std::shared_ptr<sb::wire::TlsContext> tls_;  // null: plain TCP
+  std::string tls_error_;  // why the TLS context could not be made
   mutable std::mutex mu_;
   std::map<uint64_t, uint64_t> heralds_;  // order -> node
   std::map<uint64_t, std::vector<std::unique_ptr<Conn>>> idle_;

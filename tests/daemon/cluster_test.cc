@@ -149,6 +149,39 @@ TEST(ClusterTest, AnyNodeServesAnyKey) {
   }
 }
 
+// With mutual TLS on the client ports, a radiant forwards with its own
+// certificate: a key of the other order, written and read through one node.
+TEST(ClusterTest, ForwardingSpeaksTheClientPortsTls) {
+  ClusterSpec spec;
+  spec.orders = 2;
+  spec.replicas = 1;
+  spec.shards = 4;
+  spec.client_tls = true;
+  spec.name = "cluster-tls";
+  ProcessCluster c(spec);
+  ASSERT_TRUE(c.tls_ok()) << "openssl could not make test certificates";
+  std::string why;
+  ASSERT_TRUE(c.StartAll(&why)) << why;
+  sb::client::ClientOptions o;
+  o.addresses = {c.client_address(0)};
+  o.route_by_config = false;  // every request through radiant 0
+  o.tls_cert_file = c.tls_dir() + "/node.pem";
+  o.tls_key_file = c.tls_dir() + "/node.key";
+  o.tls_ca_file = c.tls_dir() + "/ca.pem";
+  sb::client::Client client(o);
+  int forwarded = 0;
+  for (int k = 0; k < 16; ++k) {
+    const std::string key = "tls-" + std::to_string(k);
+    forwarded += sb::order::ShardOf(key, 4) >= 2;  // order 2's shards
+    auto put = client.Put(key, "v" + std::to_string(k));
+    ASSERT_TRUE(put.ok()) << key << ": " << put.error().message;
+    auto get = client.Get(key);
+    ASSERT_TRUE(get.ok()) << key << ": " << get.error().message;
+    EXPECT_EQ(get.value(), "v" + std::to_string(k));
+  }
+  EXPECT_GT(forwarded, 0);
+}
+
 TEST(ClusterTest, HeraldKilledUnderLoadAndRestarted) {
   ClusterSpec spec;
   spec.orders = 2;

@@ -33,6 +33,7 @@
 #include "shardbearer/wire/Admin.h"
 #include "shardbearer/wire/Kv.h"
 #include "tests/daemon/ports.h"
+#include "tests/wire/test_support.h"
 
 namespace sb::testing {
 
@@ -42,6 +43,9 @@ struct ClusterSpec {
   int shards = 8;
   std::string consensus = "raft";
   std::string name = "cluster";  // part of the temp directory's name
+  // Mutual TLS on every client port ([node] client_tls_*), with a CA and
+  // node certificate made in the cluster's directory (tls_dir()).
+  bool client_tls = false;
 };
 
 // A generated Thrift connection to one node's client port.
@@ -80,6 +84,14 @@ class ProcessCluster {
       client_ports_.push_back(FreePort());
     }
     pids_.assign(n, -1);
+    std::string tls;
+    if (spec_.client_tls) {
+      tls_ok_ = sb::test::MakeTestCertificates(dir_.string());
+      tls = "client_tls_cert_file = \"" + tls_dir() +
+            "/node.pem\"\nclient_tls_key_file = \"" + tls_dir() +
+            "/node.key\"\nclient_tls_ca_file = \"" + tls_dir() +
+            "/ca.pem\"\n";
+    }
     std::ostringstream layout;
     layout << "[layout]\nradiants = [\n";
     for (int i = 0; i < n; ++i) {
@@ -94,7 +106,7 @@ class ProcessCluster {
           << (dir_ / ("data" + std::to_string(i))).string()
           << "\"\nlisten_peer = \"127.0.0.1:" << peer_ports_[i]
           << "\"\nlisten_client = \"127.0.0.1:" << client_ports_[i] << "\"\n"
-          << "[cluster]\nshards = " << spec_.shards
+          << tls << "[cluster]\nshards = " << spec_.shards
           << "\nreplication_factor = " << spec_.replicas
           << "\ntick_ms = 50\nrequest_timeout_ms = 3000\n"
           << "[consensus]\nplugin = \"" << spec_.consensus << "\"\n"
@@ -110,6 +122,10 @@ class ProcessCluster {
   }
 
   int size() const { return static_cast<int>(pids_.size()); }
+  // With client_tls: where ca.pem, node.pem and node.key are, and whether
+  // making them worked.
+  std::string tls_dir() const { return dir_.string(); }
+  bool tls_ok() const { return tls_ok_; }
   int OrderOf(int i) const { return i / spec_.replicas + 1; }
   int client_port(int i) const { return client_ports_[i]; }
   std::string client_address(int i) const {
@@ -234,6 +250,7 @@ class ProcessCluster {
   std::vector<int> peer_ports_;
   std::vector<int> client_ports_;
   std::vector<pid_t> pids_;
+  bool tls_ok_ = false;
 };
 
 }  // namespace sb::testing
