@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "host/order/shard.h"
+#include "host/transport/peer_message.h"
 
 namespace sb::sim {
 
@@ -24,14 +25,6 @@ bool Verbose() {
 
 std::string AddressOf(uint64_t id) { return "radiant-" + std::to_string(id); }
 
-std::string Frame(uint64_t group, std::string_view payload) {
-  std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) {
-    out[i] = static_cast<char>(group >> (56 - 8 * i));
-  }
-  out.append(payload);
-  return out;
-}
 
 }  // namespace
 
@@ -180,7 +173,7 @@ Status OrdersCluster::Boot(Radiant* r) {
   r->driver = std::make_unique<ConsensusDriver>(
       self, r->storage.get(), consensus_, &host_->services,
       [this, self, transport](uint64_t to, uint64_t g, std::string_view m) {
-        Status s = transport->Send(to, Frame(g, m));
+        Status s = transport->Send(to, EncodeConsensusMessage(g, m));
         // A full link queue loses the message, as a real one would.
         if (!s.ok() && s.code() != Code::kBusy) {
           Fail("radiant " + std::to_string(self) + " could not send to " +
@@ -252,16 +245,15 @@ void OrdersCluster::OnDeliver(uint64_t to, uint64_t from,
   auto it = radiants_.find(to);
   if (it == radiants_.end() || !it->second->up) return;
   Radiant* r = it->second.get();
-  if (data.size() < 8) {
-    Fail("radiant " + std::to_string(to) + " got a short frame from " +
+  // The daemon's peer message (host/transport/peer_message.h).
+  auto m = DecodePeerMessage(data, 64u << 20);
+  if (!m.ok() || m->kind != PeerMessage::Kind::kConsensus) {
+    Fail("radiant " + std::to_string(to) + " got an undecodable message from " +
          std::to_string(from));
     return;
   }
-  uint64_t group = 0;
-  for (int i = 0; i < 8; ++i) {
-    group = group << 8 | static_cast<uint8_t>(data[i]);
-  }
-  Status s = r->driver->Deliver(group, data.substr(8));
+  const uint64_t group = m->group;
+  Status s = r->driver->Deliver(group, m->payload);
   if (!s.ok()) {
     Fail("radiant " + std::to_string(to) + " refused a message of group " +
          std::to_string(group) + " from " + std::to_string(from) + ": " +
