@@ -115,6 +115,27 @@ TEST(ClusterTest, AnyNodeServesAnyKey) {
   }
   EXPECT_TRUE(wrong_group);
 
+  // Bad input answers typed errors, and the node keeps serving.
+  {
+    wire::PutRequest put;
+    put.write_id = Id(100, 1);
+    put.key = std::string(5000, 'k');  // over max_key_bytes (4096)
+    put.value = "v";
+    wire::PutResult res;
+    EXPECT_THROW(a0.kv->put(res, put), wire::TooLarge);
+    put.key = "big-value";
+    put.value = std::string((1 << 20) + 1, 'v');  // over max_value_bytes
+    EXPECT_THROW(a0.kv->put(res, put), wire::TooLarge);
+    put.key = "";
+    put.value = "v";
+    EXPECT_THROW(a0.kv->put(res, put), wire::InvalidArgument);
+    wire::GetRequest get;
+    get.key = "key-of-5";
+    wire::GetResult got;
+    a0.kv->get(got, get);
+    EXPECT_EQ(got.value, "value-5");
+  }
+
   // Admin: status names the order and role; query_config the layout.
   int heralds = 0;
   for (int i = 0; i < c.size(); ++i) {
