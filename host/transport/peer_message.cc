@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "shardbearer/wire/shardbearer_types.h"
+#include "thrift/net/binary_check.h"
 
 namespace sb {
 
@@ -32,6 +33,14 @@ std::string EncodeConsensusMessage(uint64_t group, std::string_view payload) {
 
 StatusOr<PeerMessage> DecodePeerMessage(std::string_view bytes,
                                         uint32_t max_bytes) {
+  // Only structurally valid bytes reach the generated decoder (unknown
+  // type codes would load out-of-range enum values there).
+  std::string why;
+  if (!sb::wire::CheckBinaryStruct(
+          reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
+          &why)) {
+    return Status::InvalidArgument("malformed peer message: " + why);
+  }
   auto buffer = std::make_shared<TMemoryBuffer>(
       reinterpret_cast<uint8_t*>(const_cast<char*>(bytes.data())),
       static_cast<uint32_t>(bytes.size()), TMemoryBuffer::OBSERVE);
