@@ -15,13 +15,13 @@ namespace {
 
 using apache::thrift::protocol::TBinaryProtocol;
 using apache::thrift::transport::TMemoryBuffer;
-namespace wire = ::shardbearer::wire;
+namespace pw = ::shardbearer::wire;
 
 }  // namespace
 
 std::string EncodeConsensusMessage(uint64_t group, std::string_view payload) {
-  wire::PeerMessage m;
-  wire::ConsensusMessage c;
+  pw::PeerMessage m;
+  pw::ConsensusMessage c;
   c.group_id = static_cast<int64_t>(group);
   c.payload.assign(payload.data(), payload.size());
   m.__set_consensus(std::move(c));
@@ -47,7 +47,7 @@ StatusOr<PeerMessage> DecodePeerMessage(std::string_view bytes,
   TBinaryProtocol protocol(buffer, static_cast<int32_t>(max_bytes),
                            static_cast<int32_t>(max_bytes),
                            /*strict_read=*/false, /*strict_write=*/true);
-  wire::PeerMessage m;
+  pw::PeerMessage m;
   try {
     m.read(&protocol);
   } catch (const std::exception& e) {
