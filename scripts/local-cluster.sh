@@ -12,7 +12,8 @@
 #
 # Environment: SB_ORDERS (3), SB_REPLICAS (3), SB_SHARDS (64),
 # SB_BASE_PORT (7400: peers on BASE+1.., clients on BASE+101..),
-# SB_BUILD (build: where shardbearerd and the plugins are).
+# SB_BUILD (build: where shardbearerd and the plugins are), SB_EXTRA_TOML
+# (TOML text appended to every node's config, e.g. a [compaction] table).
 # DIR defaults to /tmp/shardbearer-local. Logs: DIR/<node>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,7 @@ replicas=${SB_REPLICAS:-3}
 shards=${SB_SHARDS:-64}
 base=${SB_BASE_PORT:-7400}
 build=${SB_BUILD:-build}
+extra_toml=${SB_EXTRA_TOML:-}
 nodes=$((orders * replicas))
 
 peer_port() { echo $((base + $1)); }
@@ -54,6 +56,8 @@ $layout
 
 [logging]
 level = "info"
+
+$extra_toml
 TOML
   done
 }

@@ -180,6 +180,7 @@ Status OrderStateMachine::RestoreChunk(uint64_t index, bool first, bool last,
     results_.DropUnreleased();
     for (auto& o : overlay_) o.clear();
     overlay_index_ = 0;
+    ForgetLruFloors();
     restore_records_ = 0;
     restore_carry_.clear();
     restore_header_ = false;

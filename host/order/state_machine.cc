@@ -94,6 +94,7 @@ StatusOr<std::unique_ptr<OrderStateMachine>> OrderStateMachine::Open(
   std::unique_ptr<OrderStateMachine> sm(
       new OrderStateMachine(storage, options));
   sm->owned_.assign(options.shards, false);
+  sm->lru_floor_.assign(options.shards, std::string());
   for (uint16_t s : options.owned) {
     if (s >= options.shards) {
       return Status::InvalidArgument("owned shard " + std::to_string(s) +
@@ -136,6 +137,13 @@ Status OrderStateMachine::Write(Table t, std::string_view key,
                                 std::string_view value, WriteBatch* batch) {
   SB_RETURN_IF_ERROR(batch->Put(ks_[t], key, value));
   overlay_[t].insert_or_assign(std::string(key), std::string(value));
+  if (t == kLru && key.size() >= 2) {
+    const uint16_t shard = GetU16(key);
+    if (shard < lru_floor_.size()) {
+      std::string& floor = lru_floor_[shard];
+      if (!floor.empty() && key < floor) floor.assign(key);
+    }
+  }
   return Status::OK();
 }
 
@@ -155,11 +163,18 @@ Status OrderStateMachine::First(Table t, std::string_view prefix,
     from = *after;
     from.push_back('\0');
   }
+  // The session index of one shard: no live key sorts below its floor.
+  std::string* floor = nullptr;
+  if (t == kLru && prefix.size() == 2) {
+    const uint16_t shard = GetU16(prefix);
+    if (shard < lru_floor_.size()) floor = &lru_floor_[shard];
+  }
+  const std::string& seek = (floor != nullptr && *floor > from) ? *floor : from;
   // Candidate from storage: the first stored key not deleted in the overlay.
   std::optional<std::string> stored;
   auto it = storage_->NewPrefixIterator(ks_[t], prefix);
   if (!it.ok()) return it.status();
-  for (it->Seek(from); it->Valid(); it->Next()) {
+  for (it->Seek(seek); it->Valid(); it->Next()) {
     auto o = overlay_[t].find(std::string(it->key()));
     if (o == overlay_[t].end() || o->second.has_value()) {
       stored = std::string(it->key());
@@ -169,20 +184,37 @@ Status OrderStateMachine::First(Table t, std::string_view prefix,
   SB_RETURN_IF_ERROR(it->status());
   // Candidate from the overlay: the first key written (not deleted).
   std::optional<std::string> pending;
-  for (auto o = overlay_[t].lower_bound(from);
+  for (auto o = overlay_[t].lower_bound(seek);
        o != overlay_[t].end() && o->first.starts_with(prefix); ++o) {
     if (o->second.has_value()) {
       pending = o->first;
       break;
     }
   }
-  if (!stored && !pending) return Status::NotFound("no key with prefix");
+  if (!stored && !pending) {
+    // Nothing live from the prefix on: any key written later lowers the
+    // floor, so it may sit past every key of the prefix.
+    if (floor != nullptr && after == nullptr) {
+      floor->assign(prefix);
+      floor->append(17, '\xff');
+    }
+    return Status::NotFound("no key with prefix");
+  }
   if (stored && pending) {
     *key = std::min(*stored, *pending);
   } else {
     *key = stored ? *stored : *pending;
   }
+  // Session index keys are 18 bytes; anything else is left for the caller
+  // to report as corruption, and does not become the floor.
+  if (floor != nullptr && after == nullptr && key->size() == 18) {
+    floor->assign(*key);
+  }
   return Status::OK();
+}
+
+void OrderStateMachine::ForgetLruFloors() {
+  for (std::string& f : lru_floor_) f.clear();
 }
 
 StatusOr<uint64_t> OrderStateMachine::StoredAppliedIndex() const {
@@ -202,6 +234,9 @@ void OrderStateMachine::ForgetOverlayIfWritten(uint64_t index) {
   // index at or below it): either way storage is the truth again.
   auto stored = StoredAppliedIndex();
   if (!stored.ok() || *stored >= overlay_index_ || index <= overlay_index_) {
+    // Not written: floors may rest on keys only the overlay held, or above
+    // stored keys only the overlay deleted.
+    if (!stored.ok() || *stored < overlay_index_) ForgetLruFloors();
     for (auto& o : overlay_) o.clear();
     overlay_index_ = 0;
   }
@@ -371,6 +406,19 @@ Status OrderStateMachine::AddToSessionCount(uint16_t shard, int64_t delta,
 
 Status OrderStateMachine::ExpireSessions(uint16_t shard, uint64_t now_ms,
                                          WriteBatch* batch) {
+  // The floor sorts at or below every live session of the shard: when even
+  // its time is within the window, no session can have expired, and the
+  // answer is the same as the search's without opening an iterator.
+  if (shard < lru_floor_.size()) {
+    const std::string& floor = lru_floor_[shard];
+    if (floor.size() == 19) return Status::OK();  // the shard has no session
+    if (floor.size() == 18) {
+      const uint64_t oldest = GetU64(std::string_view(floor).substr(2));
+      if (now_ms <= oldest || now_ms - oldest <= opts_.session_expiry_ms) {
+        return Status::OK();
+      }
+    }
+  }
   const std::string prefix = ShardPrefix(shard);
   for (uint32_t i = 0; i < opts_.max_expirations_per_apply; ++i) {
     std::string key;

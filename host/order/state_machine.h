@@ -177,6 +177,8 @@ class OrderStateMachine : public GroupStateMachine {
   Status First(Table t, std::string_view prefix, std::string* key,
                const std::string* after = nullptr) const;
   void ForgetOverlayIfWritten(uint64_t index);
+  // Forgets every session-index floor (storage changed behind them).
+  void ForgetLruFloors();
 
   StatusOr<CommandResult> Execute(const Command& c, uint64_t index,
                                   WriteBatch* batch);
@@ -195,6 +197,14 @@ class OrderStateMachine : public GroupStateMachine {
   uint32_t ks_[kTables] = {};
   std::map<std::string, std::optional<std::string>> overlay_[kTables];
   uint64_t overlay_index_ = 0;  // newest index whose writes are in overlay_
+  // Per shard, a session-index key no live key of the shard sorts below
+  // (empty: unknown). First() on the session index seeks from there instead
+  // of from the shard's prefix: every session write deletes the client's
+  // previous index key, and without the floor each apply would step over
+  // all those deletion markers again (the memtable holds them until a
+  // flush). Lowered by every index write, raised to what First() finds,
+  // forgotten when an unwritten overlay or a snapshot replaces the state.
+  mutable std::vector<std::string> lru_floor_;
   // Restore in progress: records seen so far, a record cut by the chunk
   // boundary, whether header and trailer were seen.
   uint64_t restore_records_ = 0;

@@ -5,7 +5,8 @@ RUNS_TSV (written by run.sh) has one line per run: target, workload,
 clients, the JSON file written by etcd-bench or shardbearer-bench (format
 "shardbearer-bench/1", see tools/bench/report.h) and the servers' CPU seconds
 over the measured part (empty when unknown). Prints Markdown tables for the
-write-only and linearizable-read runs and, at 64 clients, the ratios the
+write-only and linearizable-read runs, their latency percentiles (p50, p95,
+p99, p99.9) and, at 64 clients, the ratios the
 project targets: write throughput >= 2x etcd, linearizable read throughput
 >= 3x etcd, p99 no worse, server CPU per write <= 1/2 of etcd's.
 """
@@ -33,7 +34,9 @@ def load(path):
             rows[(r["target"], r["workload"], int(r["clients"]))] = {
                 "tput": p["throughput_ops_s"], "ops": p["ops"],
                 "p50": p["latency_us"]["p50"] / 1000,
+                "p95": p["latency_us"]["p95"] / 1000,
                 "p99": p["latency_us"]["p99"] / 1000,
+                "p999": p["latency_us"]["p99_9"] / 1000,
                 "errors": p["errors_total"],
                 "per_cpu": (p["ops"] / cpu) if cpu else None,
             }
@@ -81,6 +84,17 @@ def main():
                         f" {fmt(ratio, '.2f')} | {fmt(p99, '.2f')} |"
                         f" {fmt(cpu, '.2f')} |")
             print(out)
+    print("\n### Latency percentiles (ms)\n")
+    print("| workload | clients | system | p50 | p95 | p99 | p99.9 |")
+    print("|---|---:|---|---:|---:|---:|---:|")
+    for workload in ("write", "c"):
+        for n in clients:
+            for target, name in (("etcd", "etcd"), ("shardbearer", "sb")):
+                r = rows.get((target, workload, n))
+                if r is None or not r["ops"]:
+                    continue
+                print(f"| {workload} | {n} | {name} | {r['p50']:.2f} | "
+                      f"{r['p95']:.2f} | {r['p99']:.2f} | {r['p999']:.2f} |")
     if not has_sb:
         print("\nShardbearer: not measured (run.sh --shardbearer ADDRS).")
         return

@@ -88,6 +88,12 @@ TEST_F(CompareTest, TableAndVerdictsFromBothTargets) {
                      "0.50 | 500 | 0 | 3.00 | 0.50 | 0.20 |"),
             std::string::npos)
       << out;
+  EXPECT_NE(out.find("| write | 64 | etcd | 1.00 | 1.00 | 1.00 | 1.00 |"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("| c | 64 | sb | 0.50 | 0.50 | 0.50 | 0.50 |"),
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("write throughput >= 2x etcd: 3.00x — met"),
             std::string::npos)
       << out;

@@ -359,5 +359,63 @@ TEST(OrderStateMachineTest, ReplicasApplyingOneLogAgreeOnEveryKey) {
   for (const auto& [shard, n] : per_shard) EXPECT_LE(n, 6);
 }
 
+// Expiry finds the least recently seen session of a shard from a remembered
+// lower bound, kept in memory across applies. A state machine reopened
+// before every batch starts without one and searches the whole shard: with
+// sessions rewritten many times and a herald clock that sometimes steps
+// back (a new herald with a slower clock), both must still give the same
+// answers and leave the same keys.
+TEST(OrderStateMachineTest, ExpiryFromTheRememberedBoundMatchesAFullSearch) {
+  OrderOptions o = AllShards(2);
+  o.session_expiry_ms = 300;
+  o.max_sessions_per_shard = 5;
+  auto a = MakeReplica(o);
+  auto b = MakeReplica(o);
+  ASSERT_TRUE(a && b);
+  const uint64_t seed = 20261125;
+  std::mt19937_64 rng(seed);
+  std::map<uint64_t, uint64_t> seq;
+  uint64_t now = 10'000;
+  size_t expired_retries = 0;
+  for (int round = 0; round < 150; ++round) {
+    std::vector<std::string> part;
+    std::vector<bool> retry;
+    const size_t n = 1 + rng() % 6;
+    for (size_t i = 0; i < n; ++i) {
+      // Mostly forward; one step in eight goes back up to twice the window.
+      if (rng() % 8 == 0) {
+        now -= std::min<uint64_t>(now - 1, rng() % 600);
+      } else {
+        now += rng() % 120;
+      }
+      const uint64_t client = 1 + rng() % 8;
+      uint64_t s = seq[client] + 1;
+      if (rng() % 4 == 0 && seq[client] > 0) s = seq[client];  // a retry
+      retry.push_back(s == seq[client]);
+      seq[client] = std::max(seq[client], s);
+      std::string key = "k" + std::to_string(rng() % 4);
+      part.push_back(Encoded(
+          Command::Put(ShardOf(key, 2), key, "v").WithSession(client, s, now)));
+    }
+    auto reopened = OrderStateMachine::Open(b->storage.get(), o);
+    ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+    b->sm = std::move(reopened.value());
+    auto ra = ApplyBatch(a.get(), part);
+    auto rb = ApplyBatch(b.get(), part);
+    ASSERT_EQ(ra.size(), rb.size());
+    for (size_t i = 0; i < ra.size(); ++i) {
+      ASSERT_TRUE(ra[i].ok() && rb[i].ok()) << "seed " << seed;
+      EXPECT_EQ(*ra[i], *rb[i]) << "seed " << seed << " round " << round;
+    }
+    ASSERT_EQ(Dump(a.get()), Dump(b.get()))
+        << "seed " << seed << " round " << round;
+    // A retry answered as new: its session expired or was evicted.
+    for (size_t i = 0; i < ra.size(); ++i) {
+      if (retry[i] && !ra[i]->duplicate) ++expired_retries;
+    }
+  }
+  EXPECT_GT(expired_retries, 0u) << "seed " << seed;
+}
+
 }  // namespace
 }  // namespace sb::order
