@@ -5,6 +5,7 @@
 //          [--records N] [--key-size B] [--value-size B] [--clients N]
 //          [--duration S] [--ops N] [--warmup S] [--phase load|run|both]
 //          [--seed N] [--timeout-ms MS] [--error-backoff-ms MS] [--json FILE]
+//          [--route any|herald]
 // See docs/performance.md. Exit status: 0 when the run completed (errors
 // are reported, not fatal), 2 on bad arguments, 1 when the JSON file could
 // not be written.
@@ -49,7 +50,12 @@ constexpr char kUsage[] =
     "                     at most 3000)\n"
     "  --error-backoff-ms MS  pause of a client after a failed request\n"
     "                     (default 10)\n"
-    "  --json FILE        also write the results as JSON\n";
+    "  --json FILE        also write the results as JSON\n"
+    "  --route any|herald  any (default): each client keeps the address it\n"
+    "                     was given and the node forwards; herald: requests\n"
+    "                     carry no_forward, so a client follows WrongLeader\n"
+    "                     to its order's herald (a routing client, for a\n"
+    "                     cluster of one order)\n";
 
 bool ParseUint(const std::string& s, uint64_t* out) {
   if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos ||
@@ -86,7 +92,8 @@ int main(int argc, char** argv) {
       "target",   "addr",       "workload",         "distribution",
       "records",  "key-size",   "value-size",       "clients",
       "duration", "ops",        "warmup",           "phase",
-      "seed",     "timeout-ms", "error-backoff-ms", "json"};
+      "seed",     "timeout-ms", "error-backoff-ms", "json",
+      "route"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
@@ -125,6 +132,12 @@ int main(int argc, char** argv) {
       !e.empty()) {
     return Fail("--addr: " + e);
   }
+
+  const std::string route = get("route", "any");
+  if (route != "any" && route != "herald") {
+    return Fail("--route must be any or herald");
+  }
+  topts.no_forward = route == "herald";
 
   RunOptions o;
   std::string error;

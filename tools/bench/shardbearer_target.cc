@@ -51,6 +51,7 @@ class ShardbearerSession : public Session {
     return Call([&](w::KvClient& kv) {
       w::GetRequest req;
       req.key = key;
+      if (opts_.no_forward) req.__set_no_forward(true);
       w::GetResult res;
       kv.get(res, req);
       *found = res.found;
@@ -63,6 +64,7 @@ class ShardbearerSession : public Session {
       w::PutRequest req;
       req.key = key;
       req.value = value;
+      if (opts_.no_forward) req.__set_no_forward(true);
       req.write_id = NextWriteId();
       w::PutResult res;
       kv.put(res, req);
@@ -76,6 +78,7 @@ class ShardbearerSession : public Session {
     return Call([&](w::KvClient& kv) {
       w::CasRequest req;
       req.key = key;
+      if (opts_.no_forward) req.__set_no_forward(true);
       if (expected) req.__set_expected(*expected);
       req.__set_new_value(new_value);
       req.write_id = NextWriteId();

@@ -28,6 +28,9 @@ struct ShardbearerTargetOptions {
   std::vector<std::string> addresses;  // "host:port" (IPv6 as "[addr]:port")
   int connect_timeout_ms = 3000;
   int request_timeout_ms = 10000;
+  // Set no_forward on every request: a radiant that is not the key's herald
+  // answers WrongLeader and the session moves to the hinted herald.
+  bool no_forward = false;
 };
 
 // Splits "h:p,h:p" and checks each entry is host:port with a port in

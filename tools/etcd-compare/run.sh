@@ -25,6 +25,10 @@
 #                            cluster with its files under DIR and prints
 #                            "ADDRS=..." and "PIDS=..." lines; those pids are
 #                            stopped on exit
+#   --shardbearer-route R    shardbearer-bench --route: herald (default: each
+#                            client follows WrongLeader to the herald, as a
+#                            routing client does) or any (every radiant
+#                            takes clients and forwards to the herald)
 #   --out DIR                keep the JSON results and table in DIR
 #   --build-dir DIR          where etcd-bench is built (default build/etcd-compare)
 # Runs as root to install missing packages (etcd-server etcd-client golang-go
@@ -44,6 +48,7 @@ port_base=42379
 sb_addrs=""
 sb_pids=""
 sb_start=""
+sb_route="herald"
 out=""
 build_dir="$repo/build/etcd-compare"
 
@@ -59,6 +64,7 @@ while [ $# -gt 0 ]; do
     --shardbearer) sb_addrs="$2"; shift 2 ;;
     --shardbearer-pids) sb_pids="$2"; shift 2 ;;
     --shardbearer-start) sb_start="$2"; shift 2 ;;
+    --shardbearer-route) sb_route="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --build-dir) build_dir="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -236,7 +242,8 @@ run_one() {
     pids=("${sb_pid_list[@]}")
     cmd=("$sb_bench" --target shardbearer --addr "$sb_addrs" --workload "$workload"
          --records "$records" --value-size "$value_size" --clients "$n"
-         --duration "$duration" --warmup "$warmup" --phase run --json "$json")
+         --duration "$duration" --warmup "$warmup" --phase run --json "$json"
+         --route "$sb_route")
   fi
   "${cmd[@]}" > "$tmp/results/$target-$workload-$n.log" 2>&1 &
   pid=$!
