@@ -113,7 +113,7 @@ struct LayoutOptions {
 // [compaction]: when the consensus log is compacted into a snapshot
 // (whichever threshold is reached first).
 struct CompactionOptions {
-  uint64_t log_entries = 10000;
+  uint64_t log_entries = 100000;
   uint64_t log_bytes = 64ull << 20;  // 64 MiB
 };
 

@@ -8,8 +8,8 @@
 # default storage plugin, whose every write batch that carries log entries
 # or a new term/vote is written with sync = true: acknowledged writes are on
 # disk on a majority, as etcd's fsync makes them), data and logs under DIR.
-# The log is compacted every 100000 entries ([compaction] log_entries; the
-# node's default is 10000), as etcd 3.4 snapshots every 100000 entries
+# The log is compacted every 100000 entries ([compaction] log_entries, the
+# node's default, set explicitly), as etcd 3.4 snapshots every 100000 entries
 # (--snapshot-count, its default): both systems pay for snapshots alike.
 # Waits (bounded, 30 s) until the order has a herald that commits a write,
 # then prints, for run.sh --shardbearer-start:

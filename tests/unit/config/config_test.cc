@@ -117,7 +117,7 @@ TEST(ConfigTest, DefaultsFillWhatTheFileLeavesOut) {
   EXPECT_EQ(c.limits.max_value_bytes, 1u << 20);
   EXPECT_EQ(c.limits.max_frame_bytes, 16u << 20);
   EXPECT_EQ(c.limits.max_batch_ops, 1024u);
-  EXPECT_EQ(c.compaction.log_entries, 10000u);
+  EXPECT_EQ(c.compaction.log_entries, 100000u);
   EXPECT_EQ(c.compaction.log_bytes, 64u << 20);
   EXPECT_EQ(c.logging.level, LogLevel::kInfo);
   EXPECT_EQ(c.logging.sink, LogSink::kStderr);
