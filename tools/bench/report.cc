@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "tools/common/json_quote.h"
+
 namespace sb::bench {
 namespace {
 
@@ -79,37 +81,7 @@ std::string Phase(const RunOptions& o, const PhaseResult& p) {
 
 }  // namespace
 
-std::string JsonQuote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string JsonQuote(const std::string& s) { return tools::JsonQuote(s); }
 
 std::string ToJson(const ReportHeader& header, const RunOptions& o,
                    const std::vector<const PhaseResult*>& phases) {

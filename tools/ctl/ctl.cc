@@ -15,6 +15,7 @@
 
 #include "shardbearer/connection.h"
 #include "shardbearer/wire/Admin.h"
+#include "tools/common/json_quote.h"
 
 namespace sb::ctl {
 namespace {
@@ -245,37 +246,7 @@ const Command kCommands[] = {
 
 }  // namespace
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string JsonString(const std::string& s) { return tools::JsonQuote(s); }
 
 std::string Usage() {
   std::ostringstream u;
