@@ -324,9 +324,13 @@ StatusOr<CommandResult> OrderStateMachine::Execute(const Command& c,
 
   const std::string dkey = DataKey(c.shard, c.key);
   std::string current;
-  Status s = Read(kData, dkey, &current);
-  if (!s.ok() && !s.IsNotFound()) return s;
-  const bool exists = s.ok();
+  bool exists = false;
+  // A put's result does not depend on the current value: no read.
+  if (c.kind != CommandKind::kPut) {
+    Status s = Read(kData, dkey, &current);
+    if (!s.ok() && !s.IsNotFound()) return s;
+    exists = s.ok();
+  }
   switch (c.kind) {
     case CommandKind::kPut:
       SB_RETURN_IF_ERROR(Write(kData, dkey, c.value, batch));
