@@ -281,6 +281,12 @@ Status ConsensusInstance::GetReady(ConsensusReady* rd) {
   for (size_t i = 0; i < r.messages_count; ++i) {
     rd->messages.push_back({r.messages[i].to, View(r.messages[i].data)});
   }
+  if (SB_HAS_FIELD(&r, early_messages_count)) {
+    for (size_t i = 0; i < r.early_messages_count; ++i) {
+      rd->early_messages.push_back(
+          {r.early_messages[i].to, View(r.early_messages[i].data)});
+    }
+  }
   for (size_t i = 0; i < r.committed_count; ++i) {
     rd->committed.push_back(ToView(r.committed[i]));
   }

@@ -88,6 +88,8 @@ struct ConsensusReady {
   bool must_sync = false;
   std::optional<SnapshotChunkView> snapshot;
   std::vector<MessageView> messages;
+  // May be sent before the batch is persisted (ABI 1.1, consensus.h).
+  std::vector<MessageView> early_messages;
   std::vector<EntryView> committed;
   std::vector<ReadStateView> reads;
 };

@@ -125,8 +125,17 @@ StatusOr<size_t> ConsensusDriver::RunCycle() {
     ready.push_back(g.get());
   }
   if (ready.empty()) return size_t{0};
-  // 1. Persist, 2. send, 3. apply, 4. advance — in this order: a message
-  // may promise that its sender stored what it acknowledges.
+  // 0. Early messages (a leader's appends: they promise nothing about this
+  // batch) leave first, so followers write while this node does. Then
+  // 1. persist, 2. send, 3. apply, 4. advance — in this order: a message
+  // may promise that its sender stored what it acknowledges. Messages that
+  // arrive meanwhile are handled only after this cycle (Deliver runs on
+  // this thread), so no acknowledgement counts before the persist is done.
+  for (Group* g : ready) {
+    for (const MessageView& m : g->rd.early_messages) {
+      send_(m.to, g->opts.group_id, m.data);
+    }
+  }
   Status s = Persist(ready);
   if (s.ok()) {
     for (Group* g : ready) {

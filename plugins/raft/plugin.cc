@@ -37,6 +37,7 @@ struct sb_consensus {
   std::vector<sbraft::Message> sent;
   std::vector<std::string> msg_bufs;
   std::vector<sb_consensus_message> msgs;
+  std::vector<sb_consensus_message> early_msgs;
   std::vector<sbraft::ReadState> read_src;
   std::vector<sb_consensus_read_state> reads;
   sb_consensus_snapshot_chunk chunk{};
@@ -300,12 +301,14 @@ sb_code Ready(sb_consensus* c, sb_consensus_ready* out, sb_status* st) {
   // them (§5.2); a commit-only change need not be synced.
   sbraft::HardState hs = r.hard_state();
   bool sync = false;
+  bool term_or_vote_changed = false;
   c->hard_state.clear();
   if (hs != r.persisted_hard_state()) {
     sbraft::EncodeHardState(hs, &c->hard_state);
     out->hard_state = Bytes(c->hard_state);
     sync = hs.term != r.persisted_hard_state().term ||
            hs.vote != r.persisted_hard_state().vote;
+    term_or_vote_changed = sync;
   }
   c->emitted_hs = hs;
 
@@ -343,16 +346,33 @@ sb_code Ready(sb_consensus* c, sb_consensus_ready* out, sb_status* st) {
   c->sent.swap(r.messages());
   c->msg_bufs.resize(c->sent.size());
   c->msgs.clear();
+  c->early_msgs.clear();
+  // A leader whose term and vote are already durable may have its appends,
+  // heartbeats and snapshots sent before this batch is persisted (ABI 1.1,
+  // early_messages): they promise nothing about its own storage, and its
+  // host handles acknowledgements only after the persist. Votes and every
+  // response wait for the persist.
+  const bool early_ok = SB_HAS_FIELD(out, early_messages_count) &&
+                        r.role() == sbraft::Role::kLeader &&
+                        !term_or_vote_changed;
   for (size_t i = 0; i < c->sent.size(); ++i) {
     sbraft::EncodeMessage(c->sent[i], &c->msg_bufs[i]);
     sb_consensus_message m{};
     m.struct_size = sizeof m;
     m.to = c->sent[i].to;
     m.data = Bytes(c->msg_bufs[i]);
-    c->msgs.push_back(m);
+    const sbraft::MsgType t = c->sent[i].type;
+    const bool early = early_ok && (t == sbraft::MsgType::kAppend ||
+                                    t == sbraft::MsgType::kHeartbeat ||
+                                    t == sbraft::MsgType::kSnapshot);
+    (early ? c->early_msgs : c->msgs).push_back(m);
   }
   out->messages = c->msgs.data();
   out->messages_count = c->msgs.size();
+  if (SB_HAS_FIELD(out, early_messages_count)) {
+    out->early_messages = c->early_msgs.data();
+    out->early_messages_count = c->early_msgs.size();
+  }
 
   c->committed_src.clear();
   std::string error;

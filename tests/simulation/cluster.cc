@@ -302,6 +302,19 @@ std::string Cluster::Report() const {
          "\n  replay: " + ReplayCommand();
 }
 
+void Cluster::SendAll(Node* n, const std::vector<MessageView>& messages) {
+  for (const MessageView& m : messages) {
+    if (tap_) tap_(n->id, m.to, std::string(m.data));
+    Status sent = n->transport->Send(m.to, m.data);
+    if (sent.code() == Code::kBusy) {
+      net_.CountBusy();  // a full link queue loses the message
+    } else if (!sent.ok()) {
+      Fail("node " + std::to_string(n->id) + " could not send to node " +
+           std::to_string(m.to) + ": " + sent.ToString());
+    }
+  }
+}
+
 void Cluster::Process(Node* n) {
   if (!n->up) return;
   SimDisk& disk = n->disk;
@@ -316,8 +329,16 @@ void Cluster::Process(Node* n) {
       Fail("node " + std::to_string(n->id) + " ready: " + s.ToString());
       break;
     }
+    // 0. Early messages (a leader's appends) may leave before the persist.
+    if (!rd.early_messages.empty()) {
+      early_sent_ += rd.early_messages.size();
+      if (n->inst->GetStatus().role != Role::kLeader) {
+        early_from_non_leader_ += rd.early_messages.size();
+      }
+    }
+    SendAll(n, rd.early_messages);
     // 1. Persist: snapshot chunk, entries, hard state — one write, synced
-    //    when the batch asks, before any message leaves.
+    //    when the batch asks, before any other message leaves.
     if (rd.snapshot.has_value()) {
       const SnapshotChunkView& c = *rd.snapshot;
       if (!disk.WriteChunk(c.offset, c.data)) {
@@ -337,16 +358,7 @@ void Cluster::Process(Node* n) {
     if (!rd.hard_state.empty()) disk.SetHardState(rd.hard_state);
     if (rd.must_sync) disk.Sync();
     // 2. Send.
-    for (const MessageView& m : rd.messages) {
-      if (tap_) tap_(n->id, m.to, std::string(m.data));
-      Status sent = n->transport->Send(m.to, m.data);
-      if (sent.code() == Code::kBusy) {
-        net_.CountBusy();  // a full link queue loses the message
-      } else if (!sent.ok()) {
-        Fail("node " + std::to_string(n->id) + " could not send to node " +
-             std::to_string(m.to) + ": " + sent.ToString());
-      }
-    }
+    SendAll(n, rd.messages);
     // 3. Apply (state-machine writes are not synced on their own).
     for (const EntryView& e : rd.committed) {
       uint64_t prev = disk.state().sm.applied;

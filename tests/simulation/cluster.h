@@ -203,6 +203,10 @@ class Cluster {
   void Fail(const std::string& what);
 
   NetworkStats net_stats() const { return net_.stats(); }
+  // Messages a plugin marked early (sent before the batch was persisted),
+  // and how many of them came from a node that was not the leader then.
+  uint64_t early_sent() const { return early_sent_; }
+  uint64_t early_from_non_leader() const { return early_from_non_leader_; }
   // The transport counters of a live node (zeroes if it is down).
   sb_transport_stats TransportStats(uint64_t id) const;
 
@@ -220,6 +224,10 @@ class Cluster {
   Status OpenTransport(Node* n);
   void OnDeliver(uint64_t to, uint64_t from, std::string_view data);
   void Process(Node* n);
+  // Hands `messages` of node n to its transport (a full queue loses one).
+  void SendAll(Node* n, const std::vector<MessageView>& messages);
+  uint64_t early_sent_ = 0;
+  uint64_t early_from_non_leader_ = 0;
   void ServeReads(Node* n);
   void Trace(uint64_t v);
 

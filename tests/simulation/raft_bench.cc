@@ -169,6 +169,8 @@ int main(int argc, char** argv) {
     ConsensusReady rd;
     while (n->inst->HasReady()) {
       if (!n->inst->GetReady(&rd).ok()) abort();
+      for (const auto& m : rd.early_messages)
+        net.emplace_back(m.to, std::string(m.data));
       n->log.Append(rd.entries);
       if (!rd.hard_state.empty())
         n->log.hard_state = std::string(rd.hard_state);

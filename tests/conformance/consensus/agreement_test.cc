@@ -37,6 +37,19 @@ TEST_P(Agreement, RpcBytes) {
   SIM_EXPECT_TRUE(got <= expected + 50000);
 }
 
+TEST_P(Agreement, OnlyALeaderSendsBeforePersisting) {
+  // A leader's appends may leave before its own write (early_messages);
+  // votes and acknowledgements never do, so only a leader sends early.
+  Make(3);
+  for (int i = 0; i < 5; ++i) {
+    SIM_ASSERT_TRUE(c().One("e" + std::to_string(i), 3, false) != 0);
+  }
+  if (GetParam().plugin == "raft") {
+    SIM_EXPECT_TRUE(c().early_sent() > 0);
+  }
+  SIM_EXPECT_EQ(c().early_from_non_leader(), 0u);
+}
+
 TEST_P(Agreement, FollowerFailure) {
   Make(3);
   SIM_ASSERT_TRUE(c().One("101", 3, false) != 0);

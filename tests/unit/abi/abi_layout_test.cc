@@ -156,6 +156,8 @@ std::vector<Line> Layout() {
       SB_MEMBER(sb_consensus_ready, committed_count),
       SB_MEMBER(sb_consensus_ready, reads),
       SB_MEMBER(sb_consensus_ready, reads_count),
+      SB_MEMBER(sb_consensus_ready, early_messages),
+      SB_MEMBER(sb_consensus_ready, early_messages_count),
       SB_STRUCT(sb_consensus_log_reader),
       SB_MEMBER(sb_consensus_log_reader, struct_size),
       SB_MEMBER(sb_consensus_log_reader, ctx),

@@ -71,7 +71,7 @@ extern "C" {
 /* ABI version. Major: incompatible change (host refuses other majors).
  * Minor: members appended to structs or vtables; old plugins keep working. */
 #define SB_ABI_MAJOR 1
-#define SB_ABI_MINOR 0
+#define SB_ABI_MINOR 1
 
 /* "SBPL" — first field checked in a descriptor. */
 #define SB_PLUGIN_MAGIC 0x5342504CU

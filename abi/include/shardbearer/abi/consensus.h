@@ -18,6 +18,7 @@
  *
  *   while (has_ready(c)) {
  *     ready(c, &rd);                 // plugin-owned arrays, valid until
+ *     0. send rd.early_messages      (ABI 1.1; may go before step 1)
  *     1. persist rd.snapshot chunk, rd.entries, rd.hard_state
  *        (one write batch; synced if rd.must_sync)
  *     2. send rd.messages
@@ -27,7 +28,8 @@
  *
  * The order matters: a message may promise that its sender stored an entry
  * or a vote (Raft §5.2, §5.3), so messages go out only once the batch is
- * durable. Committed entries may include entries of the same batch: they
+ * durable — except early_messages, which the plugin marks as promising
+ * nothing about this batch. Committed entries may include entries of the same batch: they
  * are applied after step 1.
  *
  * The log is persisted by the host and read back through a host-provided
@@ -144,7 +146,7 @@ typedef struct sb_consensus_ready {
   /* A snapshot chunk to store (see sb_consensus_snapshot_chunk); NULL when
    * none. Persist it before `entries`. */
   const sb_consensus_snapshot_chunk* snapshot;
-  /* Messages to send after persisting. */
+  /* Messages to send after persisting (see also early_messages). */
   const sb_consensus_message* messages;
   size_t messages_count;
   /* Committed entries to apply, in index order, after persisting. */
@@ -153,6 +155,19 @@ typedef struct sb_consensus_ready {
   /* Completed read_index requests. */
   const sb_consensus_read_state* reads;
   size_t reads_count;
+  /* ABI 1.1. Messages that promise nothing about what this batch persists
+   * (a leader's appends and heartbeats, whose term and vote are already
+   * durable): the host may send them BEFORE persisting the batch, so that
+   * followers write while the leader does (Raft thesis §10.2.1). A plugin
+   * that uses this must not let an acknowledgement count toward commit
+   * before its own batch is persisted; the host processes incoming
+   * messages only after the cycle's persist (its single driver thread), so
+   * counting the leader's own log from the append is safe. Hosts of ABI 1.0
+   * do not know the field: a plugin writes it only when the host's
+   * struct_size holds it (SB_HAS_FIELD) and otherwise keeps every message
+   * in `messages`. */
+  const sb_consensus_message* early_messages;
+  size_t early_messages_count;
 } sb_consensus_ready;
 
 /* ---- The host's view of its persisted log --------------------------------
