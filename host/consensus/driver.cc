@@ -128,9 +128,8 @@ StatusOr<size_t> ConsensusDriver::RunCycle() {
   // 0. Early messages (a leader's appends: they promise nothing about this
   // batch) leave first, so followers write while this node does. Then
   // 1. persist, 2. send, 3. apply, 4. advance — in this order: a message
-  // may promise that its sender stored what it acknowledges. Messages that
-  // arrive meanwhile are handled only after this cycle (Deliver runs on
-  // this thread), so no acknowledgement counts before the persist is done.
+  // may promise that its sender stored what it acknowledges. (The plugin
+  // counts its own copy only after Advance.)
   for (Group* g : ready) {
     for (const MessageView& m : g->rd.early_messages) {
       send_(m.to, g->opts.group_id, m.data);

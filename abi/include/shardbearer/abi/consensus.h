@@ -159,10 +159,8 @@ typedef struct sb_consensus_ready {
    * (a leader's appends and heartbeats, whose term and vote are already
    * durable): the host may send them BEFORE persisting the batch, so that
    * followers write while the leader does (Raft thesis §10.2.1). A plugin
-   * that uses this must not let an acknowledgement count toward commit
-   * before its own batch is persisted; the host processes incoming
-   * messages only after the cycle's persist (its single driver thread), so
-   * counting the leader's own log from the append is safe. Hosts of ABI 1.0
+   * that uses this counts its own copy of the batch only after advance(),
+   * never from the early send. Hosts of ABI 1.0
    * do not know the field: a plugin writes it only when the host's
    * struct_size holds it (SB_HAS_FIELD) and otherwise keeps every message
    * in `messages`. */
