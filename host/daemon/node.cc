@@ -302,7 +302,7 @@ Status Node::StartTransport(const LoadedPlugin& plugin,
   PluginConfigAbi cfg = plugin.section->ToAbi();
   TransportOptions to;
   to.local_node_id = NodeNumber(config_.node.id);
-  to.cluster_id = "static-" + layout_.Digest();
+  to.cluster_id = layout_.ClusterId();
   to.listen_address = config_.node.listen_peer.ToString();
   to.host = transport_services_->table();
   to.config = cfg.get();
@@ -401,7 +401,7 @@ Status Node::StartApiServer() {
     ko.forwarder = forwarder_.get();
     kv =
         std::make_shared<radiant::OrderKvHandler>(orders_.get(), std::move(ko));
-    info.cluster_id = "static-" + layout_.Digest();
+    info.cluster_id = layout_.ClusterId();
     info.live_status = [rt = orders_.get()](api::wire::NodeStatus* s) {
       radiant::FillLiveStatus(*rt, s);
     };

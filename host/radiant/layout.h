@@ -64,6 +64,8 @@ class Layout {
 
   // 16 hex digits; see the file comment.
   std::string Digest() const;
+  // The transport's and Admin's cluster id: "static-<digest>".
+  std::string ClusterId() const { return "static-" + Digest(); }
 
  private:
   uint32_t shards_ = 0;

@@ -104,12 +104,12 @@ StatusOr<std::unique_ptr<OrderRuntime>> OrderRuntime::Start(
 
   // Bounded wait for the election (one election timeout for one voter).
   const uint64_t deadline = SteadyMs() + options.leader_wait_ms;
-  while (!rt->ready_.load() && SteadyMs() < deadline) {
+  while (rt->leader() != self && SteadyMs() < deadline) {
     Status f = rt->failure();
     if (!f.ok()) return f;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (!rt->ready_.load()) {
+  if (rt->leader() != self) {
     return Status::Unavailable(name + " was not led by this node within " +
                                std::to_string(options.leader_wait_ms) + " ms");
   }
@@ -246,7 +246,6 @@ bool OrderRuntime::RunUntilIdle() {
     if (ConsensusInstance* inst = driver_->group(opts_.order_id)) {
       const ConsensusStatus cs = inst->GetStatus();
       leader_.store(cs.leader);
-      ready_.store(cs.role == Role::kLeader);
     }
     if (*n == 0) return true;
   }
@@ -278,7 +277,6 @@ void OrderRuntime::Loop() {
       healthy = RunUntilIdle();
       if (!healthy) {
         leader_.store(0);
-        ready_.store(false);
       }
     } else {
       // Driver stopped: the herald still times out what it holds.

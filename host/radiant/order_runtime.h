@@ -138,8 +138,6 @@ class OrderRuntime {
   std::unique_ptr<order::Herald> herald_;
 
   std::atomic<uint64_t> leader_{0};
-  // This node leads the group. Set by the driver thread.
-  std::atomic<bool> ready_{false};
   mutable std::mutex mu_;  // guards the fields below
   std::condition_variable cv_;
   bool stop_ = false;
