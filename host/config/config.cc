@@ -114,14 +114,13 @@ Status CheckLayout(const TableReader& layout, const TableReader& cluster,
   }
   if (self->peer.Normalized() != c.node.advertise_peer.Normalized() ||
       self->client.Normalized() != c.node.advertise_client.Normalized()) {
-    return ErrorAt(self->position,
-                   "layout: this node's entry says peer " +
-                       self->peer.ToString() + " and client " +
-                       self->client.ToString() +
-                       ", but [node] advertises peer " +
-                       c.node.advertise_peer.ToString() + " and client " +
-                       c.node.advertise_client.ToString() +
-                       "; expected the same addresses");
+    return ErrorAt(
+        self->position,
+        "layout: this node's entry says peer " + self->peer.ToString() +
+            " and client " + self->client.ToString() +
+            ", but [node] advertises peer " + c.node.advertise_peer.ToString() +
+            " and client " + c.node.advertise_client.ToString() +
+            "; expected the same addresses");
   }
   for (const auto& [id, members] : orders) {
     if (members.size() != c.cluster.replication_factor) {

@@ -177,8 +177,9 @@ std::string FormatConfig(const NodeConfig& c) {
     w.Table("layout");
     std::string list = "[\n";
     for (const LayoutRadiant& r : c.layout.radiants) {
-      list += "  { id = " + Quote(r.id) + ", order = " +
-              std::to_string(r.order) + ", peer = " + Quote(r.peer.ToString()) +
+      list += "  { id = " + Quote(r.id) +
+              ", order = " + std::to_string(r.order) +
+              ", peer = " + Quote(r.peer.ToString()) +
               ", client = " + Quote(r.client.ToString()) + " },\n";
     }
     w.Raw("radiants", list + "]");

@@ -39,8 +39,8 @@ const std::vector<std::string_view> kLimitsKeys = {
 const std::vector<std::string_view> kCompactionKeys = {"log_entries",
                                                        "log_bytes"};
 const std::vector<std::string_view> kLayoutKeys = {"radiants"};
-const std::vector<std::string_view> kLayoutRadiantKeys = {"id", "order",
-                                                          "peer", "client"};
+const std::vector<std::string_view> kLayoutRadiantKeys = {"id", "order", "peer",
+                                                          "client"};
 const std::vector<std::string_view> kLoggingKeys = {
     "level", "sink", "file", "rotate_bytes", "rotate_files", "pattern"};
 const std::vector<std::string_view> kPluginsKeys = {"dirs"};
@@ -107,8 +107,7 @@ bool IsValidNodeId(const std::string& id) {
 // The association-graph invariants for this node's outgoing edges: no
 // self-loop, no duplicate edge, at least one edge unless the node is a
 // cluster of its own (then none).
-Status CheckSeeds(const TableReader& r, const NodeOptions& o,
-                  bool has_layout,
+Status CheckSeeds(const TableReader& r, const NodeOptions& o, bool has_layout,
                   const std::vector<SourcePosition>& seed_pos) {
   if (o.single_node) {
     if (!o.seeds.empty()) {
@@ -388,8 +387,9 @@ Status ParseLayout(const TableReader& r, LayoutOptions* o) {
     const std::string name = "layout.radiants[" + std::to_string(i) + "]";
     if (!item.is_table()) {
       return ErrorAt(PositionOf(item.source(), r.file()),
-                     name + ": expected a table { id, order, peer, client }, "
-                            "found " +
+                     name +
+                         ": expected a table { id, order, peer, client }, "
+                         "found " +
                          TypeName(item.type()));
     }
     const TableReader e(item.as_table(), name, r.file());

@@ -287,11 +287,12 @@ Status Node::StartOrders() {
   }
   orders_ = std::move(rt).value();
   deliver_to_.store(orders_.get());
-  spdlog::info("order {} of {}: shards {}..{} of {}, {} member(s), consensus "
-               "'{}'",
-               order->id, layout_.orders().size(), order->first_shard,
-               order->end_shard - 1, layout_.shards(), order->members.size(),
-               consensus->library->name());
+  spdlog::info(
+      "order {} of {}: shards {}..{} of {}, {} member(s), consensus "
+      "'{}'",
+      order->id, layout_.orders().size(), order->first_shard,
+      order->end_shard - 1, layout_.shards(), order->members.size(),
+      consensus->library->name());
   return Status::OK();
 }
 
@@ -313,15 +314,17 @@ Status Node::StartTransport(const LoadedPlugin& plugin,
         // Transport thread: decode, hand over, return.
         auto m = DecodePeerMessage(bytes, max_message);
         if (!m.ok()) {
-          spdlog::warn("node {} sent a message that does not decode ({} "
-                       "bytes): {}",
-                       from, bytes.size(), m.status().ToString());
+          spdlog::warn(
+              "node {} sent a message that does not decode ({} "
+              "bytes): {}",
+              from, bytes.size(), m.status().ToString());
           return;
         }
         if (m->kind != PeerMessage::Kind::kConsensus) {
-          spdlog::warn("node {} sent a {} message, which this version does "
-                       "not handle; dropped",
-                       from, m->other);
+          spdlog::warn(
+              "node {} sent a {} message, which this version does "
+              "not handle; dropped",
+              from, m->other);
           return;
         }
         if (radiant::OrderRuntime* rt = deliver_to_.load()) {
@@ -470,10 +473,9 @@ std::string Node::Report() const {
       << "  order          "
       << (orders_ ? std::to_string(orders_->order_id()) + " of " +
                         std::to_string(layout_.orders().size()) + " (" +
-                        std::to_string(layout_.ShardsOf(orders_->order_id())
-                                           .size()) +
-                        " of " + std::to_string(layout_.shards()) +
-                        " shards)"
+                        std::to_string(
+                            layout_.ShardsOf(orders_->order_id()).size()) +
+                        " of " + std::to_string(layout_.shards()) + " shards)"
                   : std::string("none (Kv answers NotReady)"))
       << "\n"
       << "  node number    " << NodeNumber(config_.node.id) << "\n"

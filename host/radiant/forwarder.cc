@@ -17,10 +17,10 @@ namespace sb::radiant {
 namespace {
 
 namespace wire = ::shardbearer::wire;
-using api::ApiError;
 using apache::thrift::protocol::TBinaryProtocol;
 using apache::thrift::transport::TFramedTransport;
 using apache::thrift::transport::TSocket;
+using api::ApiError;
 using Clock = std::chrono::steady_clock;
 
 // Beyond the request timeout: the target's own Timeout answer comes first.
@@ -39,8 +39,8 @@ struct Forwarder::Conn {
 Forwarder::Forwarder(const Layout* layout, ForwarderOptions options)
     : layout_(layout), opts_(std::move(options)) {
   if (opts_.tls.enabled()) {
-    tls_ = sb::wire::TlsContext::Create(opts_.tls, /*server=*/false,
-                                        &tls_error_);
+    tls_ =
+        sb::wire::TlsContext::Create(opts_.tls, /*server=*/false, &tls_error_);
   }
 }
 
@@ -77,9 +77,8 @@ std::unique_ptr<Forwarder::Conn> Forwarder::Take(uint64_t node,
     *why = "node " + std::to_string(node) + " is not in the layout";
     return nullptr;
   }
-  auto socket = sb::wire::Dial(m->client_address,
-                               static_cast<int>(opts_.connect_timeout_ms),
-                               tls_, why);
+  auto socket = sb::wire::Dial(
+      m->client_address, static_cast<int>(opts_.connect_timeout_ms), tls_, why);
   if (!socket) return nullptr;
   const int io_ms = static_cast<int>(opts_.request_timeout_ms) + kSlackMs;
   socket->setRecvTimeout(io_ms);
@@ -114,9 +113,8 @@ api::ApiOr<bool> Forwarder::Call(
     return ApiError::NotReady("order " + std::to_string(order) +
                               " has no other member to forward to");
   }
-  const auto deadline =
-      Clock::now() + std::chrono::milliseconds(opts_.request_timeout_ms +
-                                               kSlackMs);
+  const auto deadline = Clock::now() + std::chrono::milliseconds(
+                                           opts_.request_timeout_ms + kSlackMs);
   auto is_member = [&](uint64_t n) {
     return std::find(members.begin(), members.end(), n) != members.end();
   };
@@ -187,8 +185,10 @@ api::ApiOr<bool> Forwarder::Call(
   if (maybe_applied) {
     return ApiError::Timeout(
         "outcome unknown, retry with the same write_id: forwarding to order " +
-        std::to_string(order) + " failed after the request may have been "
-        "delivered (" + last.message + ")");
+        std::to_string(order) +
+        " failed after the request may have been "
+        "delivered (" +
+        last.message + ")");
   }
   return last;
 }

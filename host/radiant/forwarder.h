@@ -66,9 +66,9 @@ class Forwarder {
   // propagate out of it) against the members of `order` as described
   // above. `write`: the request changes state (see outcome unknown).
   // An OK status means `call` returned normally.
-  api::ApiOr<bool> Call(uint64_t order, uint64_t preferred, bool write,
-                        const std::function<void(::shardbearer::wire::KvClient&)>&
-                            call);
+  api::ApiOr<bool> Call(
+      uint64_t order, uint64_t preferred, bool write,
+      const std::function<void(::shardbearer::wire::KvClient&)>& call);
 
   // The member last seen answering for `order` as herald (0: none).
   uint64_t HeraldOf(uint64_t order) const;

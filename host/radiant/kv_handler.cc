@@ -47,8 +47,9 @@ ApiError OrderKvHandler::FromStatus(const Status& s, bool write) const {
   // Anything else (a storage error under the order, a proposal that lost
   // its index to another): the request did not complete here; retrying
   // later is the only thing a client can do.
-  return ApiError::NotReady("order " + std::to_string(rt_->order_id()) + ": " + s.ToString(),
-                            static_cast<int32_t>(opts_.tick_ms * 10));
+  return ApiError::NotReady(
+      "order " + std::to_string(rt_->order_id()) + ": " + s.ToString(),
+      static_cast<int32_t>(opts_.tick_ms * 10));
 }
 
 ApiOr<order::CommandResult> OrderKvHandler::Write(order::Command c,
@@ -150,7 +151,8 @@ ApiOr<wire::PutResult> OrderKvHandler::LocalPut(const wire::PutRequest& r) {
   return out;
 }
 
-ApiOr<wire::AppendResult> OrderKvHandler::LocalAppend(const wire::AppendRequest& r) {
+ApiOr<wire::AppendResult> OrderKvHandler::LocalAppend(
+    const wire::AppendRequest& r) {
   auto res =
       Write(order::Command::Append(order::ShardOf(r.key, rt_->shards()), r.key,
                                    r.value, opts_.max_value_bytes),
@@ -162,7 +164,8 @@ ApiOr<wire::AppendResult> OrderKvHandler::LocalAppend(const wire::AppendRequest&
   return out;
 }
 
-ApiOr<wire::DeleteResult> OrderKvHandler::LocalDelete(const wire::DeleteRequest& r) {
+ApiOr<wire::DeleteResult> OrderKvHandler::LocalDelete(
+    const wire::DeleteRequest& r) {
   auto res =
       Write(order::Command::Delete(order::ShardOf(r.key, rt_->shards()), r.key),
             r.write_id);
@@ -236,9 +239,9 @@ ApiOr<Res> OrderKvHandler::Serve(const Req& r, uint16_t shard, bool write,
   Req hop = r;
   hop.__set_no_forward(true);
   Res out;
-  api::ApiOr<bool> st = opts_.forwarder->Call(
-      t.order, t.preferred, write,
-      [&](wire::KvClient& c) { (c.*remote)(out, hop); });
+  api::ApiOr<bool> st =
+      opts_.forwarder->Call(t.order, t.preferred, write,
+                            [&](wire::KvClient& c) { (c.*remote)(out, hop); });
   if (!st.ok()) return st.error();
   return out;
 }

@@ -93,10 +93,10 @@ class OrderKvHandler : public api::KvHandler {
   // Routes one request: `local` serves it here, `remote` is the generated
   // client's method for the hop.
   template <typename Res, typename Req>
-  api::ApiOr<Res> Serve(const Req& r, uint16_t shard, bool write,
-                        const std::function<api::ApiOr<Res>()>& local,
-                        void (::shardbearer::wire::KvClient::*remote)(
-                            Res&, const Req&));
+  api::ApiOr<Res> Serve(
+      const Req& r, uint16_t shard, bool write,
+      const std::function<api::ApiOr<Res>()>& local,
+      void (::shardbearer::wire::KvClient::*remote)(Res&, const Req&));
 
   // The requests as this radiant's order serves them.
   api::ApiOr<api::wire::GetResult> LocalGet(const api::wire::GetRequest& r);

@@ -54,8 +54,8 @@ Layout Layout::FromConfig(const NodeConfig& config) {
 
 uint64_t Layout::OwnerOf(uint32_t shard) const {
   if (orders_.empty() || shard >= shards_) return 0;
-  const size_t i = static_cast<size_t>(uint64_t{shard} * orders_.size() /
-                                       shards_);
+  const size_t i =
+      static_cast<size_t>(uint64_t{shard} * orders_.size() / shards_);
   return orders_[i].id;
 }
 

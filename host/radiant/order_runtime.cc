@@ -124,8 +124,7 @@ void OrderRuntime::Stop() {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
     if (failure_.ok()) {
-      failure_ = Status::Unavailable("order " +
-                                     std::to_string(opts_.order_id) +
+      failure_ = Status::Unavailable("order " + std::to_string(opts_.order_id) +
                                      " stopped");
     }
   }
@@ -185,9 +184,10 @@ std::vector<std::future<order::ReadResult>> OrderRuntime::MultiGet(
 void OrderRuntime::Deliver(uint64_t from, uint64_t group,
                            std::string_view message) {
   if (group != opts_.order_id) {
-    spdlog::warn("node {} sent a message for group {}, which this node does "
-                 "not host (order {}); dropped",
-                 from, group, opts_.order_id);
+    spdlog::warn(
+        "node {} sent a message for group {}, which this node does "
+        "not host (order {}); dropped",
+        from, group, opts_.order_id);
     return;
   }
   {
@@ -197,9 +197,10 @@ void OrderRuntime::Deliver(uint64_t from, uint64_t group,
       // Powers of two: a warning at the 1st, 2nd, 4th, ... drop.
       const uint64_t dropped = ++inbox_dropped_;
       if ((dropped & (dropped - 1)) == 0) {
-        spdlog::warn("order {}: consensus inbox full ({} bytes), {} message(s) "
-                     "dropped so far",
-                     opts_.order_id, inbox_bytes_, inbox_dropped_);
+        spdlog::warn(
+            "order {}: consensus inbox full ({} bytes), {} message(s) "
+            "dropped so far",
+            opts_.order_id, inbox_bytes_, inbox_dropped_);
       }
       return;
     }
@@ -234,9 +235,9 @@ bool OrderRuntime::RunUntilIdle() {
     if (!st.ok()) {
       spdlog::critical("order {} stopped: {}", opts_.order_id, st.ToString());
       std::lock_guard<std::mutex> l(mu_);
-      failure_ = Status::Unavailable("order " + std::to_string(opts_.order_id) +
-                                     " stopped after an error: " +
-                                     st.ToString());
+      failure_ =
+          Status::Unavailable("order " + std::to_string(opts_.order_id) +
+                              " stopped after an error: " + st.ToString());
       return false;
     }
     // The cycle's batches are written: results went to their futures;

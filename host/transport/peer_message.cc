@@ -37,8 +37,7 @@ StatusOr<PeerMessage> DecodePeerMessage(std::string_view bytes,
   // type codes would load out-of-range enum values there).
   std::string why;
   if (!sb::wire::CheckBinaryStruct(
-          reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
-          &why)) {
+          reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &why)) {
     return Status::InvalidArgument("malformed peer message: " + why);
   }
   auto buffer = std::make_shared<TMemoryBuffer>(

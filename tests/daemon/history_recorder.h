@@ -40,10 +40,9 @@ class HistoryRecorder {
 
   void Start(int clients, int max_ops_per_client, uint64_t seed) {
     for (int c = 0; c < clients; ++c) {
-      threads_.emplace_back(
-          [this, c, max_ops_per_client, seed] {
-            Run(static_cast<uint64_t>(c + 1), max_ops_per_client, seed + c);
-          });
+      threads_.emplace_back([this, c, max_ops_per_client, seed] {
+        Run(static_cast<uint64_t>(c + 1), max_ops_per_client, seed + c);
+      });
     }
   }
 
@@ -140,8 +139,8 @@ class HistoryRecorder {
           Record(lincheck::MakeCas(id, key, std::nullopt, token,
                                    r.value().succeeded, t0, t1));
         } else {
-          Record(lincheck::MakeCas(id, key, std::nullopt, token, false, t0,
-                                   t1, WriteFailure(r.error())));
+          Record(lincheck::MakeCas(id, key, std::nullopt, token, false, t0, t1,
+                                   WriteFailure(r.error())));
         }
       }
     }

@@ -89,8 +89,7 @@ class ProcessCluster {
       tls_ok_ = sb::test::MakeTestCertificates(dir_.string());
       tls = "client_tls_cert_file = \"" + tls_dir() +
             "/node.pem\"\nclient_tls_key_file = \"" + tls_dir() +
-            "/node.key\"\nclient_tls_ca_file = \"" + tls_dir() +
-            "/ca.pem\"\n";
+            "/node.key\"\nclient_tls_ca_file = \"" + tls_dir() + "/ca.pem\"\n";
     }
     std::ostringstream layout;
     layout << "[layout]\nradiants = [\n";

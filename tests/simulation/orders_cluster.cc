@@ -25,7 +25,6 @@ bool Verbose() {
 
 std::string AddressOf(uint64_t id) { return "radiant-" + std::to_string(id); }
 
-
 }  // namespace
 
 // The sb_host_services every plugin of the cluster sees: logging to stderr

@@ -72,8 +72,9 @@ TEST(LayoutConfigTest, RefusesMalformedEntries) {
                             "peer = \"127.0.0.1:7401\", client = "
                             "\"127.0.0.1:7501\" }]\n"),
               HasSubstr("layout.radiants[0].order"));
-  EXPECT_THAT(Error(kNode + "[layout]\nradiants = [{ id = \"a\", ordr = 1 }]\n"),
-              HasSubstr("did you mean 'order'"));
+  EXPECT_THAT(
+      Error(kNode + "[layout]\nradiants = [{ id = \"a\", ordr = 1 }]\n"),
+      HasSubstr("did you mean 'order'"));
   EXPECT_THAT(Error(kNode + "[layout]\nradiants = [{ id = \"a\", order = 1, "
                             "peer = \"0.0.0.0:7401\", client = "
                             "\"127.0.0.1:7501\" }]\n"),
@@ -99,8 +100,9 @@ TEST(LayoutConfigTest, CrossTableRules) {
   // This node must be in the layout, at the addresses it advertises.
   std::string other = kNode;
   other.replace(other.find("\"a\""), 3, "\"z\"");
-  EXPECT_THAT(Error(other + Layout()),
-              HasSubstr("this node (node.id = 'z') is not one of the radiants"));
+  EXPECT_THAT(
+      Error(other + Layout()),
+      HasSubstr("this node (node.id = 'z') is not one of the radiants"));
   std::string moved = kNode;
   moved.replace(moved.find("7501"), 4, "7599");
   EXPECT_THAT(Error(moved + Layout()),

@@ -29,8 +29,8 @@
  * The order matters: a message may promise that its sender stored an entry
  * or a vote (Raft §5.2, §5.3), so messages go out only once the batch is
  * durable — except early_messages, which the plugin marks as promising
- * nothing about this batch. Committed entries may include entries of the same batch: they
- * are applied after step 1.
+ * nothing about this batch. Committed entries may include entries of the same
+ * batch: they are applied after step 1.
  *
  * The log is persisted by the host and read back through a host-provided
  * reader (sb_consensus_log_reader); the plugin never holds the whole log.
