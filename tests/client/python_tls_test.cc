@@ -61,19 +61,12 @@ class PythonTlsTest : public ::testing::Test {
                           << "[consensus]\nplugin = \"solo\"\n"
                           << "[logging]\nsink = \"file\"\nfile = \""
                           << (dir_ / "node.log").string() << "\"\n";
-    pid_ = fork();
-    if (pid_ == 0) {
-      execl(SHARDBEARERD, SHARDBEARERD, "--config", config.c_str(), nullptr);
-      _exit(127);
-    }
+    pid_ = sb::testing::SpawnDaemon(SHARDBEARERD, config.string());
     ASSERT_GT(pid_, 0);
     // Bounded: 30 s for the node to open storage and listen.
-    for (int i = 0; i < 600 && !sb::testing::Accepts(port_); ++i) {
-      ASSERT_EQ(waitpid(pid_, nullptr, WNOHANG), 0)
-          << "shardbearerd exited; log in " << (dir_ / "node.log");
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ASSERT_TRUE(sb::testing::Accepts(port_)) << "client port never opened";
+    std::string why;
+    ASSERT_TRUE(sb::testing::WaitListening(pid_, {port_}, 30, &why))
+        << why << "; log in " << (dir_ / "node.log");
   }
 
   void TearDown() override {

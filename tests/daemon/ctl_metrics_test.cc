@@ -28,6 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 using sb::testing::Accepts;
 using sb::testing::FreePort;
+using sb::testing::SpawnDaemon;
+using sb::testing::WaitListening;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -101,20 +103,11 @@ class CtlMetricsTest : public ::testing::Test {
                           << "[consensus]\nplugin = \"solo\"\n"
                           << "[logging]\nsink = \"file\"\nfile = \""
                           << (dir_ / "node.log").string() << "\"\n";
-    pid_ = fork();
-    if (pid_ == 0) {
-      execl(SHARDBEARERD, SHARDBEARERD, "--config", config.c_str(), nullptr);
-      _exit(127);
-    }
+    pid_ = SpawnDaemon(SHARDBEARERD, config.string());
     ASSERT_GT(pid_, 0);
-    for (int i = 0;
-         i < 600 && !(Accepts(client_port_) && Accepts(metrics_port_)); ++i) {
-      ASSERT_EQ(waitpid(pid_, nullptr, WNOHANG), 0)
-          << "shardbearerd exited; log in " << (dir_ / "node.log");
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ASSERT_TRUE(Accepts(client_port_)) << "client port never opened";
-    ASSERT_TRUE(Accepts(metrics_port_)) << "metrics port never opened";
+    std::string why;
+    ASSERT_TRUE(WaitListening(pid_, {client_port_, metrics_port_}, 30, &why))
+        << why << "; log in " << (dir_ / "node.log");
     address_ = "--address 127.0.0.1:" + std::to_string(client_port_);
   }
 
@@ -165,9 +158,8 @@ TEST_F(CtlMetricsTest, ConfigPrintsTheLayout) {
 
 TEST_F(CtlMetricsTest, AdminVerbsPrintTheServersTypedError) {
   for (const char* verb :
-       {"init", "init my-cluster",
-        "join 5 10.0.0.5:7500 10.0.0.5:7400", "leave 5", "move 3 2", "drain 5",
-        "remove 5", "pause", "resume"}) {
+       {"init", "init my-cluster", "join 5 10.0.0.5:7500 10.0.0.5:7400",
+        "leave 5", "move 3 2", "drain 5", "remove 5", "pause", "resume"}) {
     Ran r = Ctl(address_ + " " + verb, dir_);
     EXPECT_EQ(r.code, 1) << verb << ": " << r.out << r.err;
     EXPECT_THAT(r.err, StartsWith("shardbearer-ctl: NotReady: ")) << verb;

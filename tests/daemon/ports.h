@@ -1,10 +1,17 @@
-// Loopback helpers for tests that start shardbearerd.
+// Loopback and process helpers for tests that start shardbearerd.
 #pragma once
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace sb::testing {
 
@@ -34,6 +41,61 @@ inline bool Accepts(int port) {
   bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   close(fd);
   return ok;
+}
+
+// Starts `binary --config config` as a child process (its stdout to
+// /dev/null when `quiet_stdout`). Returns the pid, or -1 when fork fails.
+inline pid_t SpawnDaemon(const char* binary, const std::string& config,
+                         bool quiet_stdout = false) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (quiet_stdout) {
+      int null = open("/dev/null", O_WRONLY);
+      if (null >= 0) dup2(null, 1);
+    }
+    execl(binary, binary, "--config", config.c_str(), nullptr);
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits up to `seconds` for `pid` to exit; returns its wait status or -1.
+inline int WaitExit(pid_t pid, int seconds) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+// Polls every 50 ms, up to `seconds`, until every port accepts on
+// 127.0.0.1. False, with *why, when `pid` exited first (it is then reaped
+// and *exited set) or the time ran out.
+inline bool WaitListening(pid_t pid, const std::vector<int>& ports, int seconds,
+                          std::string* why, bool* exited = nullptr) {
+  if (exited != nullptr) *exited = false;
+  auto all = [&] {
+    for (int p : ports) {
+      if (!Accepts(p)) return false;
+    }
+    return true;
+  };
+  for (int i = 0; i < seconds * 20 && !all(); ++i) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) {
+      if (exited != nullptr) *exited = true;
+      *why = "shardbearerd exited during start-up";
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (int p : ports) {
+    if (!Accepts(p)) {
+      *why = "port " + std::to_string(p) + " never opened";
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace sb::testing

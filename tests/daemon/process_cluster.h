@@ -150,31 +150,18 @@ class ProcessCluster {
   // the reason in *why) if it exits or never serves.
   bool Start(int i, std::string* why) {
     if (running(i)) return true;
-    const std::string config = Config(i);
-    pid_t pid = fork();
-    if (pid == 0) {
-      // The log goes to its file; the start-up report on stdout is noise.
-      int null = open("/dev/null", O_WRONLY);
-      if (null >= 0) dup2(null, 1);
-      execl(SHARDBEARERD, SHARDBEARERD, "--config", config.c_str(), nullptr);
-      _exit(127);
-    }
+    // The log goes to its file; the start-up report on stdout is noise.
+    const pid_t pid =
+        SpawnDaemon(SHARDBEARERD, Config(i), /*quiet_stdout=*/true);
     if (pid < 0) {
       *why = "fork failed";
       return false;
     }
     pids_[i] = pid;
-    for (int t = 0; t < 600; ++t) {  // 30 s
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        pids_[i] = -1;
-        *why = "r" + std::to_string(i) + " exited during start-up: " + Log(i);
-        return false;
-      }
-      if (Accepts(client_ports_[i])) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    *why = "r" + std::to_string(i) + " never opened its client port";
+    bool exited = false;
+    if (WaitListening(pid, {client_ports_[i]}, 30, why, &exited)) return true;
+    if (exited) pids_[i] = -1;
+    *why = "r" + std::to_string(i) + ": " + *why + "; log: " + Log(i);
     return false;
   }
 

@@ -28,21 +28,14 @@ namespace {
 
 using sb::testing::Accepts;
 using sb::testing::FreePort;
+using sb::testing::SpawnDaemon;
+using sb::testing::WaitExit;
+using sb::testing::WaitListening;
 
 namespace fs = std::filesystem;
 namespace tt = apache::thrift::transport;
 namespace tp = apache::thrift::protocol;
 namespace wire = shardbearer::wire;
-
-// Waits up to `seconds` for `pid` to exit; returns its wait status or -1.
-int WaitExit(pid_t pid, int seconds) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return status;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return -1;
-}
 
 class ServingTest : public ::testing::Test {
  protected:
@@ -61,17 +54,10 @@ class ServingTest : public ::testing::Test {
                           << "\"]\n"
                           << "[logging]\nsink = \"file\"\nfile = \""
                           << (dir_ / "node.log").string() << "\"\n";
-    pid_ = fork();
-    if (pid_ == 0) {
-      execl(SHARDBEARERD, SHARDBEARERD, "--config", config.c_str(), nullptr);
-      _exit(127);
-    }
+    pid_ = SpawnDaemon(SHARDBEARERD, config.string());
     ASSERT_GT(pid_, 0);
-    for (int i = 0; i < 400 && !Accepts(client_port_); ++i) {
-      ASSERT_EQ(waitpid(pid_, nullptr, WNOHANG), 0) << "shardbearerd exited";
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ASSERT_TRUE(Accepts(client_port_)) << "client port never opened";
+    std::string why;
+    ASSERT_TRUE(WaitListening(pid_, {client_port_}, 20, &why)) << why;
   }
 
   void TearDown() override {

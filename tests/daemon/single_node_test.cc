@@ -30,16 +30,9 @@ namespace tp = apache::thrift::protocol;
 namespace wire = shardbearer::wire;
 using sb::testing::Accepts;
 using sb::testing::FreePort;
-
-// Waits up to `seconds` for `pid` to exit; returns its wait status or -1.
-int WaitExit(pid_t pid, int seconds) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return status;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return -1;
-}
+using sb::testing::SpawnDaemon;
+using sb::testing::WaitExit;
+using sb::testing::WaitListening;
 
 wire::WriteId Id(int64_t client, int64_t seq) {
   wire::WriteId id;
@@ -82,19 +75,12 @@ class SingleNodeTest : public ::testing::TestWithParam<std::string> {
   }
 
   void StartNode() {
-    pid_ = fork();
-    if (pid_ == 0) {
-      execl(SHARDBEARERD, SHARDBEARERD, "--config", config_.c_str(), nullptr);
-      _exit(127);
-    }
+    pid_ = SpawnDaemon(SHARDBEARERD, config_);
     ASSERT_GT(pid_, 0);
     // Bounded: 30 s for the node to open storage, elect itself and listen.
-    for (int i = 0; i < 600 && !Accepts(client_port_); ++i) {
-      ASSERT_EQ(waitpid(pid_, nullptr, WNOHANG), 0)
-          << "shardbearerd exited; log in " << (dir_ / "node.log");
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ASSERT_TRUE(Accepts(client_port_)) << "client port never opened";
+    std::string why;
+    ASSERT_TRUE(WaitListening(pid_, {client_port_}, 30, &why))
+        << why << "; log in " << (dir_ / "node.log");
     auto sock = std::make_shared<tt::TSocket>("127.0.0.1", client_port_);
     sock->setRecvTimeout(30000);
     sock->setSendTimeout(30000);
