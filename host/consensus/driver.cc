@@ -213,6 +213,7 @@ Status ConsensusDriver::Apply(std::vector<Group*>& ready) {
   for (Group* g : ready) {
     if (!g->rd.committed.empty()) {
       g->log->NoteApplied(g->rd.committed.back().index);
+      g->sm->OnWritten(g->rd.committed.back().index);
     }
     for (const ReadStateView& r : g->rd.reads) {
       g->sm->OnReadIndex(r.context, r.index);
@@ -260,6 +261,7 @@ void ConsensusDriver::NoteInstalled(Group* g, uint64_t index) {
   (void)g->log->Range(&first, &last);
   g->log->NoteSnapshot(index, std::max(last, index));
   g->log->NoteApplied(index);
+  g->sm->OnWritten(index);
 }
 
 Status ConsensusDriver::MaybeCompact(Group* g) {

@@ -73,6 +73,11 @@ class GroupStateMachine {
   // the middle restarts the install from the stored chunks.
   virtual Status RestoreChunk(uint64_t index, bool first, bool last,
                               std::string_view chunk, WriteBatch* batch) = 0;
+  // The batch holding every entry through `applied` was written (called
+  // after each Apply batch and after an install). Until then the entries'
+  // writes are only in the batch: a state machine that caches what storage
+  // holds may take them into its cache now.
+  virtual void OnWritten(uint64_t applied) { (void)applied; }
   // A read_index request completed: reads issued before it may be served
   // once `index` is applied.
   virtual void OnReadIndex(std::string_view context, uint64_t index) {

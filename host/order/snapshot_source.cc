@@ -5,7 +5,7 @@
 //   table u8 | key (u32 length + bytes) | value (u32 length + bytes)
 //
 // where table 1..4 are the order's keyspaces (data, sessions, lru, meta),
-// table 0 is the header (key "shardbearer.order.v1", value = the applied
+// table 0 is the header (key "shardbearer.order.v2", value = the applied
 // index, 8B) and table 255 the trailer (empty key, value = number of table
 // records, 8B). A SnapshotSource cuts chunks between records; a restore
 // accepts chunks cut anywhere (consensus plugins re-chunk by bytes). The
@@ -21,7 +21,9 @@ namespace {
 
 constexpr uint8_t kHeaderTable = 0;
 constexpr uint8_t kTrailerTable = 255;
-constexpr std::string_view kMagic = "shardbearer.order.v1";
+// v2: session index keys carry the rounded-up last-seen time (v1: exact).
+constexpr std::string_view kMagic = "shardbearer.order.v2";
+constexpr std::string_view kMagicPrefix = "shardbearer.order.v";
 // Largest key / value a record may carry: a data key is a shard prefix and
 // a user key; a session value carries a result holding a value.
 constexpr size_t kMaxRecordKey = kMaxCommandKeyBytes + 64;
@@ -181,6 +183,7 @@ Status OrderStateMachine::RestoreChunk(uint64_t index, bool first, bool last,
     for (auto& o : overlay_) o.clear();
     overlay_index_ = 0;
     ForgetLruFloors();
+    session_cache_.clear();
     restore_records_ = 0;
     restore_carry_.clear();
     restore_header_ = false;
@@ -226,6 +229,14 @@ Status OrderStateMachine::RestoreChunk(uint64_t index, bool first, bool last,
     if (!restore_header_) {
       // Rule: the stream opens with the header naming the index consensus
       // is installing; anything else is not this snapshot.
+      if (table == kHeaderTable && key != kMagic &&
+          key.starts_with(kMagicPrefix)) {
+        return Status::Corruption("order snapshot format '" +
+                                  std::string(key) + "', this build reads '" +
+                                  std::string(kMagic) +
+                                  "' (radiants of one order must run builds "
+                                  "with the same order state format)");
+      }
       if (table != kHeaderTable || key != kMagic || value.size() != 8) {
         return Status::Corruption("order snapshot does not start with header");
       }

@@ -42,6 +42,7 @@ std::string LruKey(uint16_t shard, uint64_t last_seen, uint64_t client) {
 }
 
 const std::string kAppliedKey = "a";
+const std::string kFormatKey = "v";
 
 std::string CountKey(uint16_t shard) { return "n" + ShardPrefix(shard); }
 
@@ -102,6 +103,8 @@ StatusOr<std::unique_ptr<OrderStateMachine>> OrderStateMachine::Open(
     }
     sm->owned_[s] = true;
   }
+  sm->index_granule_ms_ =
+      std::clamp<uint64_t>(options.session_expiry_ms / 16, 1, 1000);
   const std::string base = "order." + std::to_string(options.group_id) + ".";
   const char* names[kTables] = {"data", "sessions", "lru", "meta"};
   for (size_t t = 0; t < kTables; ++t) {
@@ -109,7 +112,46 @@ StatusOr<std::unique_ptr<OrderStateMachine>> OrderStateMachine::Open(
     if (!id.ok()) return id.status().Annotate("opening order keyspaces");
     sm->ks_[t] = *id;
   }
+  SB_RETURN_IF_ERROR(sm->CheckFormat().Annotate(
+      "order " + std::to_string(options.group_id)));
   return sm;
+}
+
+Status OrderStateMachine::CheckFormat() {
+  std::string v;
+  Status s = storage_->Get(ks_[kMeta], kFormatKey, &v);
+  if (s.ok()) {
+    uint64_t format = 0;
+    SB_RETURN_IF_ERROR(ParseU64(v, &format));
+    if (format == kFormat) return Status::OK();
+    return Status::NotSupported(
+        "stored order state has format " + std::to_string(format) +
+        ", this build reads format " + std::to_string(kFormat));
+  }
+  if (!s.IsNotFound()) return s;
+  // No format key: a new store, or one written before formats were
+  // recorded (format 1, exact session-index times).
+  for (uint32_t ks : ks_) {
+    auto it = storage_->NewIterator(ks);
+    if (!it.ok()) return it.status();
+    it->SeekToFirst();
+    SB_RETURN_IF_ERROR(it->status());
+    if (it->Valid()) {
+      return Status::NotSupported(
+          "stored order state has format 1 (session index by exact time), "
+          "this build reads format " +
+          std::to_string(kFormat) +
+          ": start this radiant from an empty data dir (it catches up from "
+          "its order) or run the build that wrote it");
+    }
+  }
+  return storage_->Put(ks_[kMeta], kFormatKey, U64Value(kFormat), true);
+}
+
+uint64_t OrderStateMachine::IndexTime(uint64_t seen_ms) const {
+  const uint64_t g = index_granule_ms_;
+  const uint64_t up = seen_ms % g == 0 ? 0 : g - seen_ms % g;
+  return seen_ms > UINT64_MAX - up ? UINT64_MAX : seen_ms + up;
 }
 
 std::vector<uint32_t> OrderStateMachine::keyspaces() const {
@@ -124,10 +166,17 @@ bool OrderStateMachine::Owns(uint16_t shard) const {
 
 Status OrderStateMachine::Read(Table t, std::string_view key,
                                std::string* value) const {
-  auto it = overlay_[t].find(std::string(key));
+  std::string k(key);
+  auto it = overlay_[t].find(k);
   if (it != overlay_[t].end()) {
     if (!it->second.has_value()) return Status::NotFound("deleted");
     *value = *it->second;
+    return Status::OK();
+  }
+  if (t != kSessions) return storage_->Get(ks_[t], key, value);
+  auto c = session_cache_.find(k);
+  if (c != session_cache_.end()) {
+    *value = c->second;
     return Status::OK();
   }
   return storage_->Get(ks_[t], key, value);
@@ -227,19 +276,31 @@ StatusOr<uint64_t> OrderStateMachine::StoredAppliedIndex() const {
   return index;
 }
 
-void OrderStateMachine::ForgetOverlayIfWritten(uint64_t index) {
-  if (overlay_index_ == 0) return;
-  // The overlay belongs to a batch that was written (our stored applied
-  // index reached it) or that was never written (the driver re-applies an
-  // index at or below it): either way storage is the truth again.
-  auto stored = StoredAppliedIndex();
-  if (!stored.ok() || *stored >= overlay_index_ || index <= overlay_index_) {
-    // Not written: floors may rest on keys only the overlay held, or above
-    // stored keys only the overlay deleted.
-    if (!stored.ok() || *stored < overlay_index_) ForgetLruFloors();
-    for (auto& o : overlay_) o.clear();
-    overlay_index_ = 0;
+void OrderStateMachine::ForgetOverlayIfReapplied(uint64_t index) {
+  // An index applied again: the batch holding the overlay was never
+  // written, so storage (and the cache, which follows written batches
+  // only) is the truth again. Floors may rest on keys only the overlay
+  // held, or above stored keys only the overlay deleted.
+  if (overlay_index_ == 0 || index > overlay_index_) return;
+  ForgetLruFloors();
+  for (auto& o : overlay_) o.clear();
+  overlay_index_ = 0;
+}
+
+void OrderStateMachine::OnWritten(uint64_t applied) {
+  if (overlay_index_ == 0 || applied < overlay_index_) return;
+  if (session_cache_.size() + overlay_[kSessions].size() > kMaxCachedSessions) {
+    session_cache_.clear();
   }
+  for (auto& [key, value] : overlay_[kSessions]) {
+    if (value.has_value()) {
+      session_cache_.insert_or_assign(key, std::move(*value));
+    } else {
+      session_cache_.erase(key);
+    }
+  }
+  for (auto& o : overlay_) o.clear();
+  overlay_index_ = 0;
 }
 
 Status OrderStateMachine::SetApplied(uint64_t index, WriteBatch* batch) {
@@ -258,7 +319,7 @@ Status OrderStateMachine::PublishApplied() {
 // ---- Apply ----------------------------------------------------------------
 
 Status OrderStateMachine::Apply(const EntryView& entry, WriteBatch* batch) {
-  ForgetOverlayIfWritten(entry.index);
+  ForgetOverlayIfReapplied(entry.index);
   if (entry.type != EntryType::kNormal) return SetApplied(entry.index, batch);
   const uint64_t digest = CommandDigest(entry.data);
   auto cmd = DecodeCommand(entry.data);
@@ -380,9 +441,10 @@ StatusOr<CommandResult> OrderStateMachine::Execute(const Command& c,
 // ---- Sessions -------------------------------------------------------------
 
 Status OrderStateMachine::RemoveSession(uint16_t shard, uint64_t client,
-                                        uint64_t last_seen, WriteBatch* batch) {
+                                        uint64_t index_time,
+                                        WriteBatch* batch) {
   SB_RETURN_IF_ERROR(Erase(kSessions, SessionKey(shard, client), batch));
-  SB_RETURN_IF_ERROR(Erase(kLru, LruKey(shard, last_seen, client), batch));
+  SB_RETURN_IF_ERROR(Erase(kLru, LruKey(shard, index_time, client), batch));
   uint64_t count = 0;
   return AddToSessionCount(shard, -1, &count, batch);
 }
@@ -430,13 +492,13 @@ Status OrderStateMachine::ExpireSessions(uint16_t shard, uint64_t now_ms,
     if (s.IsNotFound()) return Status::OK();
     SB_RETURN_IF_ERROR(s);
     if (key.size() != 18) return Status::Corruption("bad session index key");
-    uint64_t last_seen = GetU64(std::string_view(key).substr(2));
+    uint64_t time = GetU64(std::string_view(key).substr(2));
     uint64_t client = GetU64(std::string_view(key).substr(10));
-    // Expired once the herald's clock is past last-seen + window.
-    if (now_ms <= last_seen || now_ms - last_seen <= opts_.session_expiry_ms) {
+    // Expired once the herald's clock is past index time + window.
+    if (now_ms <= time || now_ms - time <= opts_.session_expiry_ms) {
       return Status::OK();
     }
-    SB_RETURN_IF_ERROR(RemoveSession(shard, client, last_seen, batch));
+    SB_RETURN_IF_ERROR(RemoveSession(shard, client, time, batch));
   }
   return Status::OK();
 }
@@ -447,11 +509,7 @@ Status OrderStateMachine::StoreSession(const Command& c, const Session* old,
   // Herald clocks may step back across a leadership change; last-seen
   // never does.
   uint64_t seen = c.timestamp_ms;
-  if (old != nullptr) {
-    seen = std::max(seen, old->last_seen_ms);
-    SB_RETURN_IF_ERROR(
-        Erase(kLru, LruKey(c.shard, old->last_seen_ms, c.client_id), batch));
-  }
+  if (old != nullptr) seen = std::max(seen, old->last_seen_ms);
   std::string v;
   PutU64(&v, c.sequence);
   PutU64(&v, seen);
@@ -460,8 +518,16 @@ Status OrderStateMachine::StoreSession(const Command& c, const Session* old,
   EncodeResult(stored, &v);
   SB_RETURN_IF_ERROR(
       Write(kSessions, SessionKey(c.shard, c.client_id), v, batch));
+  // The index key moves only when the rounded time does.
+  const uint64_t time = IndexTime(seen);
+  if (old != nullptr) {
+    const uint64_t old_time = IndexTime(old->last_seen_ms);
+    if (old_time == time) return Status::OK();
+    SB_RETURN_IF_ERROR(
+        Erase(kLru, LruKey(c.shard, old_time, c.client_id), batch));
+  }
   SB_RETURN_IF_ERROR(
-      Write(kLru, LruKey(c.shard, seen, c.client_id), "", batch));
+      Write(kLru, LruKey(c.shard, time, c.client_id), "", batch));
   if (old != nullptr) return Status::OK();
   uint64_t count = 0;
   SB_RETURN_IF_ERROR(AddToSessionCount(c.shard, 1, &count, batch));
@@ -481,8 +547,8 @@ Status OrderStateMachine::StoreSession(const Command& c, const Session* old,
       if (key.size() != 18) return Status::Corruption("bad session index key");
       client = GetU64(std::string_view(key).substr(10));
     }
-    uint64_t last_seen = GetU64(std::string_view(key).substr(2));
-    SB_RETURN_IF_ERROR(RemoveSession(c.shard, client, last_seen, batch));
+    uint64_t time = GetU64(std::string_view(key).substr(2));
+    SB_RETURN_IF_ERROR(RemoveSession(c.shard, client, time, batch));
     --count;
   }
   return Status::OK();

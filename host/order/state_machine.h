@@ -15,10 +15,12 @@
 //   order.<g>.sessions  shard | client              -> last sequence (8B) |
 //                                                      last seen ms (8B) |
 //                                                      its result (command.h)
-//   order.<g>.lru       shard | last seen ms (8B) | client -> empty
-//                       (the sessions of a shard, oldest first)
+//   order.<g>.lru       shard | index time (8B) | client -> empty
+//                       (the sessions of a shard, oldest first; index
+//                       time = last seen rounded up, see below)
 //   order.<g>.meta      'a'                          -> applied index (8B)
 //                       'n' | shard                  -> sessions in shard (8B)
+//                       'v'                          -> format (8B), 2
 //
 // Because every key starts with its shard, one shard's data and sessions
 // are each one key range: they travel together (migration) and a snapshot
@@ -35,11 +37,28 @@
 // Both happen at apply time from log contents only, so every replica keeps
 // the same sessions.
 //
+// The session index orders sessions by their last-seen time rounded up to
+// a multiple of the index granularity (session_expiry_ms / 16, between
+// 1 ms and 1 s), so a client writing often rewrites its index key once per
+// granule rather than on every write. Expiry compares that rounded time:
+// a session lives at least session_expiry_ms past its last write and at
+// most one granule more; eviction takes the oldest granule first, and
+// within one granule the smallest client id. Stores written with exact
+// times (format 1) are refused at open: the two formats expire sessions at
+// different moments, so replicas must not mix them.
+//
 // Batch overlay: the driver applies a cycle's entries into one batch and
 // writes it afterwards, so a later entry of the same cycle must see the
 // earlier ones' writes. The state machine keeps those writes in a small
-// overlay (bounded by one cycle's entries), and forgets it once its own
-// stored applied index shows the batch was written.
+// overlay (bounded by one cycle's entries) and forgets it when the driver
+// reports the batch written (OnWritten), or when an index is applied again
+// (the batch holding it was never written).
+//
+// Session cache: every write reads its client's session. The sessions the
+// overlay held when its batch was written go into a cache of what storage
+// holds (at most kMaxCachedSessions; cleared when full, on restore and
+// when a batch was not written), so the next write of the same client
+// reads memory, not storage.
 //
 // Thread safety: Apply, Snapshot*, Restore* and PublishApplied run on the
 // driver's thread. Get, Owns and results() may be called from any thread
@@ -53,6 +72,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "host/config/config.h"
@@ -157,8 +177,14 @@ class OrderStateMachine : public GroupStateMachine {
     if (read_index_handler_) read_index_handler_(context, index);
   }
 
+  void OnWritten(uint64_t applied) override;
+
   // Keyspace ids, for tests and tools: data, sessions, lru, meta.
   std::vector<uint32_t> keyspaces() const;
+  // The format this build writes (meta 'v').
+  static constexpr uint64_t kFormat = 2;
+  // Session cache bound (entries).
+  static constexpr size_t kMaxCachedSessions = 1 << 16;
 
  private:
   enum Table : size_t { kData = 0, kSessions = 1, kLru = 2, kMeta = 3 };
@@ -176,14 +202,18 @@ class OrderStateMachine : public GroupStateMachine {
   // `after`, if given); NotFound if none.
   Status First(Table t, std::string_view prefix, std::string* key,
                const std::string* after = nullptr) const;
-  void ForgetOverlayIfWritten(uint64_t index);
+  void ForgetOverlayIfReapplied(uint64_t index);
+  // Checks the stored format (writes it into an empty store).
+  Status CheckFormat();
+  // The session-index time of a session last seen at `seen_ms`.
+  uint64_t IndexTime(uint64_t seen_ms) const;
   // Forgets every session-index floor (storage changed behind them).
   void ForgetLruFloors();
 
   StatusOr<CommandResult> Execute(const Command& c, uint64_t index,
                                   WriteBatch* batch);
   Status ExpireSessions(uint16_t shard, uint64_t now_ms, WriteBatch* batch);
-  Status RemoveSession(uint16_t shard, uint64_t client, uint64_t last_seen,
+  Status RemoveSession(uint16_t shard, uint64_t client, uint64_t index_time,
                        WriteBatch* batch);
   Status AddToSessionCount(uint16_t shard, int64_t delta, uint64_t* count,
                            WriteBatch* batch);
@@ -197,6 +227,9 @@ class OrderStateMachine : public GroupStateMachine {
   uint32_t ks_[kTables] = {};
   std::map<std::string, std::optional<std::string>> overlay_[kTables];
   uint64_t overlay_index_ = 0;  // newest index whose writes are in overlay_
+  uint64_t index_granule_ms_ = 1;
+  // Session key -> stored session value, for sessions in written batches.
+  std::unordered_map<std::string, std::string> session_cache_;
   // Per shard, a session-index key no live key of the shard sorts below
   // (empty: unknown). First() on the session index seeks from there instead
   // of from the shard's prefix: every session write deletes the client's

@@ -182,6 +182,17 @@ TEST(OrderSnapshotTest, BrokenStreamsAreRefused) {
   (void)restore(garbage, index);
   std::string extra = *data + std::string("\x01\0\0\0\0\0\0\0\0", 9);
   EXPECT_EQ(restore(extra, index).code(), Code::kCorruption);
+  // A stream of another format names both formats. The header record is
+  // table 0, then the magic as u32 length + bytes: its last byte is the
+  // format digit.
+  std::string v1 = *data;
+  const size_t digit = 1 + 4 + std::string("shardbearer.order.v2").size() - 1;
+  ASSERT_EQ(v1[digit], '2');
+  v1[digit] = '1';
+  Status s = restore(v1, index);
+  EXPECT_EQ(s.code(), Code::kCorruption);
+  EXPECT_NE(s.ToString().find("shardbearer.order.v1"), std::string::npos)
+      << s.ToString();
 }
 
 TEST(ApplyResultsTest, WatchersGetTheirResultOrAborted) {

@@ -8,6 +8,7 @@
 
 #include <random>
 
+#include "host/order/codec.h"
 #include "host/order/shard.h"
 #include "tests/unit/order/order_fixture.h"
 
@@ -169,32 +170,62 @@ TEST(OrderStateMachineTest, StaleSequenceAndUnknownSession) {
 
 TEST(OrderStateMachineTest, SessionsExpireByHeraldTimeInTheLog) {
   OrderOptions o = AllShards();
-  o.session_expiry_ms = 1000;
+  o.session_expiry_ms = 1600;  // index granule: 1600 / 16 = 100 ms
   auto r = MakeReplica(o);
   ASSERT_TRUE(r);
   ApplyOne(r.get(), Command::Put(1, "k", "a").WithSession(7, 1, 10'000));
   // Another client's write at exactly the edge keeps 7 alive...
-  ApplyOne(r.get(), Command::Put(1, "x", "1").WithSession(8, 1, 11'000));
+  ApplyOne(r.get(), Command::Put(1, "x", "1").WithSession(8, 1, 11'600));
   CommandResult alive =
-      ApplyOne(r.get(), Command::Put(1, "k", "a").WithSession(7, 1, 11'000));
+      ApplyOne(r.get(), Command::Put(1, "k", "a").WithSession(7, 1, 11'600));
   EXPECT_TRUE(alive.duplicate);
   // ... until a write of the shard carries a time past last seen + window.
-  ApplyOne(r.get(), Command::Put(1, "x", "2").WithSession(8, 2, 12'001));
+  ApplyOne(r.get(), Command::Put(1, "x", "2").WithSession(8, 2, 13'201));
   CommandResult retry =
-      ApplyOne(r.get(), Command::Put(1, "k", "a").WithSession(7, 1, 12'002));
+      ApplyOne(r.get(), Command::Put(1, "k", "a").WithSession(7, 1, 13'202));
   // Sequence 1 opens a fresh session: applied again (documented window).
   EXPECT_FALSE(retry.duplicate);
   // Expiry is per shard: a session in shard 2 idle as long survives
   // writes of shard 1, and expires with the next write of its own shard.
-  ApplyOne(r.get(), Command::Put(2, "y", "1").WithSession(9, 1, 12'500));
+  ApplyOne(r.get(), Command::Put(2, "y", "1").WithSession(9, 1, 13'500));
   ApplyOne(r.get(), Command::Put(1, "x", "3").WithSession(8, 3, 99'999));
   CommandResult kept =
-      ApplyOne(r.get(), Command::Put(2, "y", "1").WithSession(9, 1, 13'000));
+      ApplyOne(r.get(), Command::Put(2, "y", "1").WithSession(9, 1, 14'000));
   EXPECT_TRUE(kept.duplicate);
   ApplyOne(r.get(), Command::Put(2, "z", "1").WithSession(10, 1, 99'999));
   CommandResult expired =
       ApplyOne(r.get(), Command::Put(2, "y", "1").WithSession(9, 1, 99'999));
   EXPECT_FALSE(expired.duplicate);
+}
+
+// The session index rounds last-seen times up to the granule: a session
+// lives at least the window past its last write, at most one granule more,
+// and a client writing within one granule leaves its index key alone.
+TEST(OrderStateMachineTest, SessionIndexTimesAreRoundedUpToTheGranule) {
+  OrderOptions o = AllShards();
+  o.session_expiry_ms = 1600;  // granule 100 ms
+  auto r = MakeReplica(o);
+  ASSERT_TRUE(r);
+  ApplyOne(r.get(), Command::Put(3, "k", "a").WithSession(7, 1, 20'050));
+  ApplyOne(r.get(), Command::Put(3, "k", "b").WithSession(7, 2, 20'099));
+  auto lru = Dump(r.get())[2];
+  ASSERT_EQ(lru.size(), 1u);
+  EXPECT_EQ(GetU64(std::string_view(lru.begin()->first).substr(2)), 20'100u);
+  // Past last seen + window (21'699) but not past index time + window.
+  ApplyOne(r.get(), Command::Put(3, "x", "1").WithSession(8, 1, 21'700));
+  CommandResult alive =
+      ApplyOne(r.get(), Command::Put(3, "k", "b").WithSession(7, 2, 21'700));
+  EXPECT_TRUE(alive.duplicate);
+  // That retry moved 7 on to the granule ending at 21'700.
+  lru = Dump(r.get())[2];
+  ASSERT_EQ(lru.size(), 2u);
+  for (const auto& [key, value] : lru) {
+    EXPECT_EQ(GetU64(std::string_view(key).substr(2)), 21'700u);
+  }
+  ApplyOne(r.get(), Command::Put(3, "x", "2").WithSession(8, 2, 23'301));
+  CommandResult gone =
+      ApplyOne(r.get(), Command::Put(3, "k", "b").WithSession(7, 2, 23'301));
+  EXPECT_FALSE(gone.duplicate);
 }
 
 TEST(OrderStateMachineTest, SessionsPerShardAreBoundedLeastRecentFirst) {
@@ -203,24 +234,25 @@ TEST(OrderStateMachineTest, SessionsPerShardAreBoundedLeastRecentFirst) {
   auto r = MakeReplica(o);
   ASSERT_TRUE(r);
   for (uint64_t c = 1; c <= 5; ++c) {
-    ApplyOne(r.get(), Command::Put(2, "k", "v").WithSession(c, 1, 100 * c));
+    // A granule (1 s with the default window) apart: distinct index times.
+    ApplyOne(r.get(), Command::Put(2, "k", "v").WithSession(c, 1, 5000 * c));
   }
   // Clients 3..5 are kept: their retries are duplicates.
   for (uint64_t c = 3; c <= 5; ++c) {
     CommandResult x =
-        ApplyOne(r.get(), Command::Put(2, "k", "v").WithSession(c, 1, 1000));
+        ApplyOne(r.get(), Command::Put(2, "k", "v").WithSession(c, 1, 30'000));
     EXPECT_TRUE(x.duplicate) << c;
   }
   // Clients 1 and 2 were the least recently seen: evicted, so a retry of
   // their write is not recognized (the documented limit of the bound).
   CommandResult x =
-      ApplyOne(r.get(), Command::Put(2, "k", "v").WithSession(1, 1, 1000));
+      ApplyOne(r.get(), Command::Put(2, "k", "v").WithSession(1, 1, 30'000));
   EXPECT_FALSE(x.duplicate);
   auto dump = Dump(r.get());
   EXPECT_EQ(dump[1].size(), 3u);  // sessions
   EXPECT_EQ(dump[2].size(), 3u);  // lru index
   // A full other shard has its own bound.
-  ApplyOne(r.get(), Command::Put(3, "k", "v").WithSession(1, 1, 2000));
+  ApplyOne(r.get(), Command::Put(3, "k", "v").WithSession(1, 1, 31'000));
   EXPECT_EQ(Dump(r.get())[1].size(), 4u);
 }
 
@@ -279,6 +311,36 @@ TEST(OrderStateMachineTest, OpenRefusesBadOptions) {
   EXPECT_TRUE(OrderStateMachine::Open(r->storage.get(), o)
                   .status()
                   .IsInvalidArgument());
+}
+
+// The store records its format; a store of another format, or one written
+// before formats were recorded (format 1: data but no 'v'), is refused at
+// open with a reason, never read with the wrong session index rules.
+TEST(OrderStateMachineTest, OpenRefusesAnotherStoredFormat) {
+  OrderOptions o = AllShards(4);
+  auto r = MakeReplica(o);
+  ASSERT_TRUE(r);
+  ApplyOne(r.get(), Command::Put(1, "k", "v").WithSession(3, 1, 1000));
+  const uint32_t meta = r->sm->keyspaces()[3];
+  std::string v;
+  ASSERT_TRUE(r->storage->Get(meta, "v", &v).ok());
+  EXPECT_EQ(GetU64(v), OrderStateMachine::kFormat);
+  // Reopening the same format works.
+  ASSERT_TRUE(OrderStateMachine::Open(r->storage.get(), o).ok());
+  // Format 1: the same state without the format key.
+  ASSERT_TRUE(r->storage->Delete(meta, "v").ok());
+  auto old = OrderStateMachine::Open(r->storage.get(), o);
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.status().code(), Code::kNotSupported);
+  EXPECT_NE(old.status().ToString().find("format 1"), std::string::npos)
+      << old.status().ToString();
+  // A later format.
+  std::string later;
+  PutU64(&later, OrderStateMachine::kFormat + 1);
+  ASSERT_TRUE(r->storage->Put(meta, "v", later).ok());
+  auto newer = OrderStateMachine::Open(r->storage.get(), o);
+  ASSERT_FALSE(newer.ok());
+  EXPECT_EQ(newer.status().code(), Code::kNotSupported);
 }
 
 // The same log on two replicas, cut into batches differently, with session
