@@ -76,7 +76,8 @@ class GroupStateMachine {
   // The batch holding every entry through `applied` was written (called
   // after each Apply batch and after an install). Until then the entries'
   // writes are only in the batch: a state machine that caches what storage
-  // holds may take them into its cache now.
+  // holds may take them into its cache now, and results of those entries
+  // may be released to clients.
   virtual void OnWritten(uint64_t applied) { (void)applied; }
   // A read_index request completed: reads issued before it may be served
   // once `index` is applied.
@@ -129,7 +130,12 @@ class ConsensusDriver {
  private:
   struct Group;
   Status Persist(std::vector<Group*>& ready);
+  // Applies the committed entries this node stored in earlier cycles,
+  // before Persist, for groups where no message waits for it.
+  Status ApplyEarly(std::vector<Group*>& ready);
+  // Applies the rest of the committed entries and answers reads.
   Status Apply(std::vector<Group*>& ready);
+  Status ApplyRange(std::vector<Group*>& ready, bool early);
   Status MaybeCompact(Group* g);
   // Feeds the stored incoming snapshot to the state machine; the final
   // writes go into `batch` (the caller writes it, then NoteInstalled).

@@ -231,8 +231,8 @@ Status OrderStateMachine::RestoreChunk(uint64_t index, bool first, bool last,
       // is installing; anything else is not this snapshot.
       if (table == kHeaderTable && key != kMagic &&
           key.starts_with(kMagicPrefix)) {
-        return Status::Corruption("order snapshot format '" +
-                                  std::string(key) + "', this build reads '" +
+        return Status::Corruption("order snapshot format '" + std::string(key) +
+                                  "', this build reads '" +
                                   std::string(kMagic) +
                                   "' (radiants of one order must run builds "
                                   "with the same order state format)");

@@ -112,8 +112,8 @@ StatusOr<std::unique_ptr<OrderStateMachine>> OrderStateMachine::Open(
     if (!id.ok()) return id.status().Annotate("opening order keyspaces");
     sm->ks_[t] = *id;
   }
-  SB_RETURN_IF_ERROR(sm->CheckFormat().Annotate(
-      "order " + std::to_string(options.group_id)));
+  SB_RETURN_IF_ERROR(
+      sm->CheckFormat().Annotate("order " + std::to_string(options.group_id)));
   return sm;
 }
 
@@ -288,6 +288,8 @@ void OrderStateMachine::ForgetOverlayIfReapplied(uint64_t index) {
 }
 
 void OrderStateMachine::OnWritten(uint64_t applied) {
+  // What a client hears is now what a read sees.
+  results_.ReleaseThrough(applied);
   if (overlay_index_ == 0 || applied < overlay_index_) return;
   if (session_cache_.size() + overlay_[kSessions].size() > kMaxCachedSessions) {
     session_cache_.clear();

@@ -165,8 +165,10 @@ class OrderStateMachine : public GroupStateMachine {
   // The applied index as written to storage.
   StatusOr<uint64_t> StoredAppliedIndex() const;
 
-  // After the driver wrote a cycle's batch: releases the results of every
-  // entry through the stored applied index to their watchers.
+  // Releases the results of every entry through the stored applied index
+  // to their watchers. OnWritten already releases what the driver reports
+  // written; this catches up after batches written by other means (tests,
+  // tools).
   Status PublishApplied();
   ApplyResults& results() { return results_; }
   // Driver thread: read_index answers go to `fn` (the order's Herald).

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
@@ -27,7 +28,11 @@ namespace {
 // anywhere.
 class KvMachine : public GroupStateMachine {
  public:
-  KvMachine(Storage* storage, uint64_t group) : storage_(storage) {
+  KvMachine(Storage* storage, uint64_t group)
+      : storage_(storage), group_(group) {
+    auto log = storage->Keyspace("consensus.log");
+    EXPECT_TRUE(log.ok());
+    log_ = log.ok() ? *log : 0;
     auto ks = storage->Keyspace("sm." + std::to_string(group));
     EXPECT_TRUE(ks.ok());
     ks_ = ks.ok() ? *ks : 0;
@@ -36,6 +41,33 @@ class KvMachine : public GroupStateMachine {
     meta_ = meta.ok() ? *meta : 0;
   }
   Status Apply(const EntryView& e, WriteBatch* batch) override {
+    // The driver applies an entry only once this node stored it, and the
+    // stored copy is the committed one (an early apply must not run ahead
+    // of the write that replaces a stale suffix): the log keyspace holds
+    // this entry at this index (group | index, 8 bytes each, big endian ->
+    // type | meta length (4, host order) | meta | payload), the same payload
+    // for a normal entry.
+    std::string key;
+    for (uint64_t v : {group_, e.index}) {
+      for (int shift = 56; shift >= 0; shift -= 8) {
+        key.push_back(static_cast<char>(v >> shift));
+      }
+    }
+    std::string stored;
+    Status got = storage_->Get(log_, key, &stored);
+    if (!got.ok()) {
+      return Status::Internal("applying index " + std::to_string(e.index) +
+                              " not in the stored log: " + got.ToString());
+    }
+    if (stored.size() < 5) return Status::Internal("stored entry too short");
+    uint32_t meta_len = 0;  // host byte order (storage_log.cc)
+    memcpy(&meta_len, stored.data() + 1, sizeof meta_len);
+    if (stored.size() < 5 + meta_len ||
+        (e.type == EntryType::kNormal &&
+         std::string_view(stored).substr(5 + meta_len) != e.data)) {
+      return Status::Internal("applying index " + std::to_string(e.index) +
+                              ": the stored entry differs");
+    }
     SB_RETURN_IF_ERROR(batch->Put(meta_, "applied", std::to_string(e.index)));
     if (e.type != EntryType::kNormal) return Status::OK();
     size_t eq = e.data.find('=');
@@ -122,6 +154,8 @@ class KvMachine : public GroupStateMachine {
 
  private:
   Storage* storage_;
+  uint64_t group_ = 0;
+  uint32_t log_ = 0;
   uint32_t ks_ = 0;
   uint32_t meta_ = 0;
   std::string carry_;
