@@ -30,9 +30,7 @@
  * or a vote (Raft §5.2, §5.3), so messages go out only once the batch is
  * durable — except early_messages, which the plugin marks as promising
  * nothing about this batch. Committed entries may include entries of the same
- * batch: they are applied after step 1. Committed entries the host stored in
- * an earlier batch (below this batch's first entry) may be applied before
- * step 1; the host does so when no message of this batch waits for it.
+ * batch: they are applied after step 1.
  *
  * The log is persisted by the host and read back through a host-provided
  * reader (sb_consensus_log_reader); the plugin never holds the whole log.
@@ -223,11 +221,8 @@ typedef struct sb_consensus_options {
   /* Last persisted hard state (borrowed, copied); len 0 for a new node. */
   sb_bytes hard_state;
   /* Index the host's state machine already reflects (>= the snapshot's
-   * index, <= the last stored entry). It may be above the commit recorded
-   * in the persisted hard state (applies are not ordered after the write
-   * of the hard state that committed them): entries through it were
-   * handed out as committed, and the plugin must count them as committed.
-   * Committed entries after it will be handed out again. */
+   * index, <= the persisted commit). Committed entries after it will be
+   * handed out again. */
   uint64_t applied;
   /* For a brand-new group only (no hard state, empty log, no snapshot):
    * the initial voters, identical on every founding node. Empty: this node
