@@ -17,9 +17,8 @@ struct ConsensusDriver::Group {
   GroupStateMachine* sm = nullptr;
   std::unique_ptr<StorageLog> log;
   std::unique_ptr<ConsensusInstance> inst;
-  ConsensusReady rd;         // the outstanding batch during a cycle
-  bool installed = false;    // rd.snapshot was the last chunk, installed
-  size_t applied_early = 0;  // rd.committed entries applied before persist
+  ConsensusReady rd;       // the outstanding batch during a cycle
+  bool installed = false;  // rd.snapshot was the last chunk, installed
 };
 
 ConsensusDriver::ConsensusDriver(uint64_t node_id, Storage* storage,
@@ -123,23 +122,20 @@ StatusOr<size_t> ConsensusDriver::RunCycle() {
       return s.Annotate("group " + std::to_string(id));
     }
     g->installed = false;
-    g->applied_early = 0;
     ready.push_back(g.get());
   }
   if (ready.empty()) return size_t{0};
   // 0. Early messages (a leader's appends: they promise nothing about this
-  // batch) leave first, so followers write while this node does; committed
-  // entries this node already stored are applied (ApplyEarly). Then
-  // 1. persist, 2. send, 3. apply the rest, 4. advance — in this order: a
-  // message may promise that its sender stored what it acknowledges. (The
-  // plugin counts its own copy only after Advance.)
+  // batch) leave first, so followers write while this node does. Then
+  // 1. persist, 2. send, 3. apply, 4. advance — in this order: a message
+  // may promise that its sender stored what it acknowledges. (The plugin
+  // counts its own copy only after Advance.)
   for (Group* g : ready) {
     for (const MessageView& m : g->rd.early_messages) {
       send_(m.to, g->opts.group_id, m.data);
     }
   }
-  Status s = ApplyEarly(ready);
-  if (s.ok()) s = Persist(ready);
+  Status s = Persist(ready);
   if (s.ok()) {
     for (Group* g : ready) {
       for (const MessageView& m : g->rd.messages) {
@@ -199,67 +195,29 @@ Status ConsensusDriver::Persist(std::vector<Group*>& ready) {
   return Status::OK();
 }
 
-Status ConsensusDriver::ApplyEarly(std::vector<Group*>& ready) {
-  // Where no message waits for this cycle's write (a leader's appends are
-  // early messages), the committed entries already on this node's disk
-  // need not wait for it either: applying them first lets their results
-  // go out while the new entries are being synced. Only entries stored by
-  // earlier cycles and below this batch's first entry qualify (this batch
-  // may replace a stored suffix). Where messages do wait (a follower's
-  // acknowledgements), applying first would only delay them.
-  for (Group* g : ready) {
-    const ConsensusReady& rd = g->rd;
-    if (!rd.messages.empty() || rd.snapshot.has_value()) continue;
-    uint64_t first = 0, last = 0;
-    SB_RETURN_IF_ERROR(g->log->Range(&first, &last));
-    if (!rd.entries.empty())
-      last = std::min(last, rd.entries.front().index - 1);
-    size_t n = 0;
-    while (n < rd.committed.size() && rd.committed[n].index <= last) ++n;
-    g->applied_early = n;
-  }
-  return ApplyRange(ready, /*early=*/true);
-}
-
 Status ConsensusDriver::Apply(std::vector<Group*>& ready) {
-  SB_RETURN_IF_ERROR(ApplyRange(ready, /*early=*/false));
-  for (Group* g : ready) {
-    for (const ReadStateView& r : g->rd.reads) {
-      g->sm->OnReadIndex(r.context, r.index);
-    }
-  }
-  return Status::OK();
-}
-
-Status ConsensusDriver::ApplyRange(std::vector<Group*>& ready, bool early) {
-  // Early: committed[0, applied_early); late: the rest.
-  auto range = [early](const Group* g) {
-    const size_t n = g->applied_early;
-    return early ? std::pair<size_t, size_t>{0, n}
-                 : std::pair<size_t, size_t>{n, g->rd.committed.size()};
-  };
   auto batch = storage_->NewBatch();
   if (!batch.ok()) return batch.status();
   for (Group* g : ready) {
-    auto [lo, hi] = range(g);
-    if (lo == hi) continue;
-    for (size_t i = lo; i < hi; ++i) {
-      const EntryView& e = g->rd.committed[i];
+    if (g->rd.committed.empty()) continue;
+    for (const EntryView& e : g->rd.committed) {
       SB_RETURN_IF_ERROR(
           g->sm->Apply(e, &*batch)
               .Annotate("group " + std::to_string(g->opts.group_id) +
                         " applying index " + std::to_string(e.index)));
     }
     SB_RETURN_IF_ERROR(
-        g->log->AddApplied(g->rd.committed[hi - 1].index, &*batch));
+        g->log->AddApplied(g->rd.committed.back().index, &*batch));
   }
   if (batch->Count() > 0) SB_RETURN_IF_ERROR(storage_->Write(*batch, false));
   for (Group* g : ready) {
-    auto [lo, hi] = range(g);
-    if (lo == hi) continue;
-    const uint64_t index = g->rd.committed[hi - 1].index;
-    g->log->NoteApplied(index);
-    g->sm->OnWritten(index);
+    if (!g->rd.committed.empty()) {
+      g->log->NoteApplied(g->rd.committed.back().index);
+      g->sm->OnWritten(g->rd.committed.back().index);
+    }
+    for (const ReadStateView& r : g->rd.reads) {
+      g->sm->OnReadIndex(r.context, r.index);
+    }
   }
   return Status::OK();
 }

@@ -130,12 +130,7 @@ class ConsensusDriver {
  private:
   struct Group;
   Status Persist(std::vector<Group*>& ready);
-  // Applies the committed entries this node stored in earlier cycles,
-  // before Persist, for groups where no message waits for it.
-  Status ApplyEarly(std::vector<Group*>& ready);
-  // Applies the rest of the committed entries and answers reads.
   Status Apply(std::vector<Group*>& ready);
-  Status ApplyRange(std::vector<Group*>& ready, bool early);
   Status MaybeCompact(Group* g);
   // Feeds the stored incoming snapshot to the state machine; the final
   // writes go into `batch` (the caller writes it, then NoteInstalled).
