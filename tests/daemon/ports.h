@@ -9,6 +9,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,19 +21,44 @@
 namespace sb::testing {
 
 // A TCP port on 127.0.0.1 that was free a moment ago (-1 if none).
+//
+// Picked at random below the kernel's ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range), never twice in one process.
+// Ports from bind(0) would come from the ephemeral range, where two test
+// processes running at once are handed each other's ports soon after they
+// are freed (a radiant killed and about to restart on the same port), and
+// where any outgoing connection may take the port before the daemon binds
+// it: both showed up as one cluster's clients talking to another's.
 inline int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
+  static std::mutex mu;
+  static std::set<int> given;
+  static std::mt19937 rng(static_cast<uint32_t>(getpid()) * 2654435761u ^
+                          static_cast<uint32_t>(time(nullptr)));
+  int lo = 10000, hi = 32768;  // [lo, hi)
+  if (FILE* f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    int a = 0, b = 0;
+    if (fscanf(f, "%d %d", &a, &b) == 2 && a > lo + 1000) hi = a;
+    fclose(f);
   }
-  close(fd);
-  return port;
+  std::lock_guard<std::mutex> l(mu);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int port =
+        lo + static_cast<int>(rng() % static_cast<uint32_t>(hi - lo));
+    if (given.count(port)) continue;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(fd);
+    if (free) {
+      given.insert(port);
+      return port;
+    }
+  }
+  return -1;
 }
 
 // True if something accepts TCP connections on 127.0.0.1:port.
