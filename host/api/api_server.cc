@@ -15,9 +15,33 @@ namespace sb::api {
 
 namespace {
 
+using apache::thrift::TConfiguration;
 using apache::thrift::protocol::TBinaryProtocol;
 using apache::thrift::protocol::TMessageType;
 using apache::thrift::transport::TMemoryBuffer;
+
+// A read-only view of one request frame, kept for a connection's life and
+// re-pointed at each frame. TMemoryBuffer::resetBuffer(ptr, n, OBSERVE)
+// would re-point it too, but builds a temporary buffer, and with it a
+// fresh TConfiguration, on every call; this allocates nothing.
+class FrameView : public TMemoryBuffer {
+ public:
+  // `config` bounds the largest frame the connection accepts.
+  explicit FrameView(std::shared_ptr<TConfiguration> config)
+      : TMemoryBuffer(nullptr, 0, OBSERVE, std::move(config)) {}
+
+  // Reads `frame` (which must outlive the reads) from its first byte. The
+  // message-size budget, which every string and container length read is
+  // checked against, becomes the frame's size.
+  void Observe(std::string& frame) {
+    TMemoryBuffer view(reinterpret_cast<uint8_t*>(frame.data()),
+                       static_cast<uint32_t>(frame.size()), OBSERVE,
+                       configuration_);
+    swap(view);
+    resetConsumedMessageSize();  // back to the configured maximum, then
+    resetConsumedMessageSize(static_cast<long>(frame.size()));  // shrunk
+  }
+};
 
 // Throws the IDL exception that matches e.
 [[noreturn]] void Throw(const ApiError& e) {
@@ -264,6 +288,13 @@ void ApiServer::Stop() { server_.Stop(); }
 
 void ApiServer::Serve(sb::wire::FramedConnection& conn) {
   std::string frame, why;
+  // Request and reply buffers and their protocols live as long as the
+  // connection: a request allocates none of them.
+  auto in = std::make_shared<FrameView>(
+      sb::wire::BoundedConfig(conn.limits().max_frame_bytes));
+  auto peek_proto = std::make_shared<TBinaryProtocol>(in);
+  peek_proto->setStrict(true, true);
+  auto in_proto = std::make_shared<TBinaryProtocol>(in);
   auto out = std::make_shared<TMemoryBuffer>();
   auto out_proto = std::make_shared<TBinaryProtocol>(out);
   for (;;) {
@@ -279,12 +310,6 @@ void ApiServer::Serve(sb::wire::FramedConnection& conn) {
     }
     // Step 1: check the encoding, then peek the method name to pick the service
     // (names are unique).
-    auto in = std::make_shared<TMemoryBuffer>(
-        reinterpret_cast<uint8_t*>(frame.data()),
-        static_cast<uint32_t>(frame.size()), TMemoryBuffer::OBSERVE,
-        sb::wire::BoundedConfig(static_cast<uint32_t>(frame.size())));
-    auto in_proto = std::make_shared<TBinaryProtocol>(in);
-    in_proto->setStrict(true, true);
     std::string name;
     TMessageType type;
     int32_t seqid;
@@ -297,19 +322,16 @@ void ApiServer::Serve(sb::wire::FramedConnection& conn) {
       return;
     }
     try {
-      in_proto->readMessageBegin(name, type, seqid);
+      in->Observe(frame);
+      peek_proto->readMessageBegin(name, type, seqid);
       if (type != apache::thrift::protocol::T_CALL &&
           type != apache::thrift::protocol::T_ONEWAY) {
         throw std::runtime_error("message type " + std::to_string(type) +
                                  " is not a call");
       }
       // Step 2: rewind and let the generated processor decode and answer.
-      // (A fresh buffer: the message-size budget counts consumed bytes.)
-      in = std::make_shared<TMemoryBuffer>(
-          reinterpret_cast<uint8_t*>(frame.data()),
-          static_cast<uint32_t>(frame.size()), TMemoryBuffer::OBSERVE,
-          sb::wire::BoundedConfig(static_cast<uint32_t>(frame.size())));
-      in_proto = std::make_shared<TBinaryProtocol>(in);
+      // (Observe again: the message-size budget counts consumed bytes.)
+      in->Observe(frame);
       auto& processor =
           AdminMethods().count(name) ? admin_processor_ : kv_processor_;
       out->resetBuffer();
@@ -324,9 +346,12 @@ void ApiServer::Serve(sb::wire::FramedConnection& conn) {
                           ": request could not be processed");
       return;
     }
-    // Step 3: one reply frame (none for oneway calls).
-    std::string reply = out->getBufferAsString();
-    if (!reply.empty() && !conn.WriteFrame(reply, &why)) {
+    // Step 3: one reply frame (none for oneway calls), written straight
+    // from the output buffer.
+    uint8_t* reply = nullptr;
+    uint32_t reply_len = 0;
+    out->getBuffer(&reply, &reply_len);
+    if (reply_len != 0 && !conn.WriteFrame(reply, reply_len, &why)) {
       options_.log(3, "api: reply to " + conn.peer() + " failed: " + why);
       return;
     }

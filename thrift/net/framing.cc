@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <thrift/transport/TTransportException.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -14,6 +15,9 @@ using apache::thrift::transport::TTransportException;
 
 namespace {
 constexpr uint32_t kCoalesceBytes = 4096;
+// Receive buffer: room for many requests per recv, small enough to keep
+// per connection.
+constexpr size_t kReceiveBufferBytes = 64 * 1024;
 }  // namespace
 
 const char* ReadResultName(ReadResult r) {
@@ -77,81 +81,141 @@ void FramedConnection::Close() {
   }
 }
 
-int FramedConnection::ReadExactly(uint8_t* buf, size_t n, int64_t deadline_ms,
-                                  bool* eof_at_start, std::string* why) {
-  size_t got = 0;
-  *eof_at_start = false;
-  while (got < n) {
-    if (interrupted_) {
-      *why = "connection interrupted";
-      return -2;
-    }
-    int64_t left = deadline_ms - NowMs();
-    if (left <= 0) return -1;
-    // SO_RCVTIMEO bounds each recv; re-arming it with the time left turns
-    // the per-call timeout into a deadline for the whole read.
-    socket_->setRecvTimeout(static_cast<int>(left));
-    uint32_t r;
-    try {
-      r = socket_->read(buf + got, static_cast<uint32_t>(n - got));
-    } catch (const TTransportException& e) {
-      if (e.getType() == TTransportException::TIMED_OUT) return -1;
-      if (e.getType() == TTransportException::END_OF_FILE) {
-        // TLS reports an orderly close this way; plain sockets return 0.
-        *eof_at_start = (got == 0);
-        *why = got == 0 ? "closed by peer" : "closed by peer inside a frame";
-        return -2;
-      }
-      *why = e.what();
-      return -2;
-    } catch (const std::exception& e) {
-      *why = e.what();
-      return -2;
-    }
-    if (r == 0) {
-      *eof_at_start = (got == 0);
-      *why = got == 0 ? "closed by peer" : "closed by peer inside a frame";
-      return -2;
-    }
-    got += r;
+long FramedConnection::ReadSome(uint8_t* dst, size_t n, int timeout_ms,
+                                std::string* why) {
+  if (interrupted_) {
+    *why = "connection interrupted";
+    return -2;
   }
-  return 0;
+  if (timeout_ms <= 0) return -1;  // SO_RCVTIMEO 0 would mean "forever"
+  // SO_RCVTIMEO bounds each recv. It costs a setsockopt, so it is set only
+  // when the timeout changes (TSSLSocket keeps the value for its own poll).
+  if (timeout_ms != armed_timeout_ms_) {
+    socket_->setRecvTimeout(timeout_ms);
+    armed_timeout_ms_ = timeout_ms;
+  }
+  try {
+    return socket_->read(dst, static_cast<uint32_t>(n));
+  } catch (const TTransportException& e) {
+    if (e.getType() == TTransportException::TIMED_OUT) return -1;
+    // TLS reports an orderly close this way; plain sockets return 0.
+    if (e.getType() == TTransportException::END_OF_FILE) return 0;
+    *why = e.what();
+    return -2;
+  } catch (const std::exception& e) {
+    *why = e.what();
+    return -2;
+  }
 }
 
-ReadResult FramedConnection::ReadFrame(std::string* payload, std::string* why) {
-  uint8_t header[4];
-  bool eof_at_start = false;
-  // Step 1: wait up to idle_timeout for the first header byte.
-  int rc = ReadExactly(header, 1, NowMs() + limits_.idle_timeout_ms,
-                       &eof_at_start, why);
-  if (rc == -1) {
-    *why = "no frame within idle_timeout_ms=" +
-           std::to_string(limits_.idle_timeout_ms);
-    return ReadResult::kIdle;
+ReadResult FramedConnection::ReadInFrame(uint8_t* dst, size_t n,
+                                         int64_t deadline_ms, size_t* got,
+                                         std::string* why) {
+  // Arming the time left (rather than read_timeout_ms) turns the per-recv
+  // timeout into a deadline for the whole frame, however slowly its bytes
+  // trickle in.
+  long r = ReadSome(dst, n, static_cast<int>(deadline_ms - NowMs()), why);
+  if (r > 0) {
+    *got = static_cast<size_t>(r);
+    return ReadResult::kOk;
   }
-  if (rc == -2) return eof_at_start ? ReadResult::kClosed : ReadResult::kError;
-  // Step 2: from here on the whole frame must arrive by one deadline.
-  int64_t deadline = NowMs() + limits_.read_timeout_ms;
-  rc = ReadExactly(header + 1, 3, deadline, &eof_at_start, why);
-  if (rc == 0) {
-    uint32_t len = (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) |
-                   (uint32_t{header[2]} << 8) | uint32_t{header[3]};
-    // Step 3: refuse oversized (or empty) frames before allocating.
-    if (len == 0 || len > limits_.max_frame_bytes) {
-      *why = "frame of " + std::to_string(len) + " bytes (max_frame_bytes=" +
-             std::to_string(limits_.max_frame_bytes) + ")";
-      return ReadResult::kTooLarge;
-    }
-    payload->resize(len);
-    rc = ReadExactly(reinterpret_cast<uint8_t*>(payload->data()), len, deadline,
-                     &eof_at_start, why);
-  }
-  if (rc == -1) {
+  if (r == -1) {
     *why = "frame incomplete after read_timeout_ms=" +
            std::to_string(limits_.read_timeout_ms);
     return ReadResult::kSlow;
   }
-  return rc == 0 ? ReadResult::kOk : ReadResult::kError;
+  if (r == 0) *why = "closed by peer inside a frame";
+  return ReadResult::kError;
+}
+
+ReadResult FramedConnection::Buffer(size_t n, int64_t deadline_ms,
+                                    std::string* why) {
+  if (rend_ - rbegin_ >= n) return ReadResult::kOk;
+  if (rcap_ - rbegin_ < n) {
+    // Too little room after the buffered bytes: move them to the front
+    // (part of one frame, so less than the buffer; rare).
+    memmove(rbuf_.get(), rbuf_.get() + rbegin_, rend_ - rbegin_);
+    rend_ -= rbegin_;
+    rbegin_ = 0;
+  }
+  while (rend_ - rbegin_ < n) {
+    size_t got = 0;
+    ReadResult rr =
+        ReadInFrame(rbuf_.get() + rend_, rcap_ - rend_, deadline_ms, &got, why);
+    if (rr != ReadResult::kOk) return rr;
+    rend_ += got;
+  }
+  return ReadResult::kOk;
+}
+
+ReadResult FramedConnection::ReadFrame(std::string* payload, std::string* why) {
+  if (interrupted_) {
+    *why = "connection interrupted";
+    return ReadResult::kError;
+  }
+  if (!rbuf_) {
+    // Sized by our own limit, never by what the peer announces.
+    rcap_ = std::min<size_t>(kReceiveBufferBytes,
+                             size_t{limits_.max_frame_bytes} + 4);
+    rbuf_.reset(new uint8_t[rcap_]);
+  }
+  // Step 1: unless bytes of the next frame are already buffered, wait up to
+  // idle_timeout for the frame to begin. One read takes everything that has
+  // arrived, usually the whole frame.
+  if (rbegin_ == rend_) {
+    rbegin_ = rend_ = 0;
+    long r = ReadSome(rbuf_.get(), rcap_, limits_.idle_timeout_ms, why);
+    if (r == -1) {
+      *why = "no frame within idle_timeout_ms=" +
+             std::to_string(limits_.idle_timeout_ms);
+      return ReadResult::kIdle;
+    }
+    if (r == 0) {
+      *why = "closed by peer";
+      return ReadResult::kClosed;
+    }
+    if (r < 0) return ReadResult::kError;
+    rend_ = static_cast<size_t>(r);
+  }
+  // Step 2: from here on the whole frame must arrive by one deadline.
+  const int64_t deadline = NowMs() + limits_.read_timeout_ms;
+  ReadResult rr = Buffer(4, deadline, why);
+  if (rr != ReadResult::kOk) return rr;
+  const uint8_t* h = rbuf_.get() + rbegin_;
+  uint32_t len = (uint32_t{h[0]} << 24) | (uint32_t{h[1]} << 16) |
+                 (uint32_t{h[2]} << 8) | uint32_t{h[3]};
+  // Step 3: refuse oversized (or empty) frames before allocating.
+  if (len == 0 || len > limits_.max_frame_bytes) {
+    *why = "frame of " + std::to_string(len) + " bytes (max_frame_bytes=" +
+           std::to_string(limits_.max_frame_bytes) + ")";
+    return ReadResult::kTooLarge;
+  }
+  // Step 4: a frame that fits the buffer is completed there (the usual
+  // case: it is already complete) and copied out; bytes after it stay
+  // buffered for the next call.
+  if (size_t{len} + 4 <= rcap_) {
+    rr = Buffer(size_t{len} + 4, deadline, why);
+    if (rr != ReadResult::kOk) return rr;
+    payload->assign(reinterpret_cast<const char*>(rbuf_.get() + rbegin_ + 4),
+                    len);
+    rbegin_ += size_t{len} + 4;
+    return ReadResult::kOk;
+  }
+  // A larger frame: take the buffered part, then read the rest straight
+  // into *payload, exactly (so the buffer never grows and nothing after the
+  // frame is read).
+  payload->resize(len);
+  size_t got = rend_ - rbegin_ - 4;
+  memcpy(payload->data(), rbuf_.get() + rbegin_ + 4, got);
+  rbegin_ = rend_ = 0;
+  while (got < len) {
+    size_t n = 0;
+    rr = ReadInFrame(reinterpret_cast<uint8_t*>(payload->data()) + got,
+                     len - got, deadline, &n, why);
+    if (rr != ReadResult::kOk) return rr;
+    got += n;
+  }
+  return ReadResult::kOk;
 }
 
 bool FramedConnection::WriteFrame(const uint8_t* payload, size_t size,

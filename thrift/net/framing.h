@@ -8,6 +8,13 @@
 // for a frame to begin and at most read_timeout_ms for a begun frame to end,
 // so a slow or silent peer cannot hold a connection forever.
 //
+// Reads are buffered: one socket read takes whatever has arrived (header,
+// payload, even the next frames) into a per-connection buffer of at most
+// 64 KiB, and ReadFrame serves frames from it, so a request that arrives
+// whole costs one recv. SO_RCVTIMEO is set only when the timeout to arm
+// changes: while frames arrive whole the idle timeout stays armed and no
+// setsockopt happens per frame.
+//
 // Thread safety: one thread reads and writes a FramedConnection; Interrupt()
 // may be called from any thread and makes a blocked read or write fail.
 #pragma once
@@ -75,17 +82,33 @@ class FramedConnection {
   // "ip:port" of the other side.
   const std::string& peer() const { return peer_; }
   const FrameLimits& limits() const { return limits_; }
+  // The socket itself. Bytes ReadFrame already received but not yet
+  // returned sit in its buffer, invisible to a poll or read on the socket.
   apache::thrift::transport::TSocket& socket() { return *socket_; }
 
  private:
-  // Reads exactly n bytes before deadline_ms (monotonic ms); 0 / -1 / -2:
-  // ok / timed out / error-or-eof (eof_at_start when nothing was read).
-  int ReadExactly(uint8_t* buf, size_t n, int64_t deadline_ms,
-                  bool* eof_at_start, std::string* why);
+  // One socket read of at most n bytes into dst, waiting at most
+  // timeout_ms: the count read (> 0), 0 on an orderly close, -1 on timeout,
+  // -2 on error or interrupt (*why).
+  long ReadSome(uint8_t* dst, size_t n, int timeout_ms, std::string* why);
+  // ReadSome inside a begun frame, waiting until deadline_ms (monotonic ms)
+  // at most: kOk with *got > 0 bytes, or kSlow / kError (a close is an error
+  // here) with *why.
+  ReadResult ReadInFrame(uint8_t* dst, size_t n, int64_t deadline_ms,
+                         size_t* got, std::string* why);
+  // Makes at least n bytes (n <= the buffer's capacity) available in the
+  // buffer before deadline_ms: kOk, or kSlow / kError with *why.
+  ReadResult Buffer(size_t n, int64_t deadline_ms, std::string* why);
 
   std::shared_ptr<apache::thrift::transport::TSocket> socket_;
   FrameLimits limits_;
   std::string peer_;
+  // Receive buffer, allocated by the first ReadFrame; the bytes received but
+  // not yet returned are rbuf_[rbegin_, rend_).
+  std::unique_ptr<uint8_t[]> rbuf_;
+  size_t rcap_ = 0, rbegin_ = 0, rend_ = 0;
+  // The SO_RCVTIMEO last set (-1: never), so it is set only when it changes.
+  int armed_timeout_ms_ = -1;
   std::atomic<bool> interrupted_{false};
   // Guards Interrupt() against Close() releasing the descriptor.
   std::mutex fd_mu_;
