@@ -2,10 +2,14 @@
 #include "host/api/api_server.h"
 
 #include <spdlog/spdlog.h>
+#include <thrift/TApplicationException.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 #include <set>
 
 #include "shardbearer/wire/Admin.h"
@@ -221,6 +225,144 @@ class AdminService : public wire::AdminIf {
   std::shared_ptr<AdminHandler> h_;
 };
 
+// ---- Asynchronous get and put ---------------------------------------------
+//
+// On plaintext connections a get or put is handed to KvHandler::GetAsync /
+// PutAsync and the connection's thread goes back to reading: the answer is
+// written by whichever thread completes it (the order's driver thread), so
+// the connection thread does not sleep twice per request (once for the
+// request, once for the answer). At most one request of a connection is in
+// flight: the next frame is dispatched only after the previous answer was
+// written, so answers leave in request order. (TLS connections keep the
+// synchronous path: one TLS session must not be read and written by two
+// threads at once.)
+
+// What a connection shares with the completions of its requests.
+struct AsyncState {
+  std::mutex mu;
+  std::condition_variable cv;
+  sb::wire::FramedConnection* conn = nullptr;  // null once Serve returned
+  bool busy = false;                           // a request is in flight
+  std::function<void(int, const std::string&)> log;
+};
+
+// Longest a connection waits for its request in flight before it gives up
+// on the connection (the order answers every request within its request
+// timeout; this only covers a stalled driver).
+constexpr auto kAsyncWait = std::chrono::seconds(60);
+
+// Runs `fn`, turning the IDL exceptions it throws into `res`'s exception
+// fields, as the generated processor does.
+template <typename Result, typename Fn>
+void Capture(Result* res, Fn&& fn) {
+  try {
+    fn();
+  } catch (wire::WrongGroup& x) {
+    res->wrong_group = std::move(x);
+    res->__isset.wrong_group = true;
+  } catch (wire::WrongLeader& x) {
+    res->wrong_leader = std::move(x);
+    res->__isset.wrong_leader = true;
+  } catch (wire::Timeout& x) {
+    res->timeout = std::move(x);
+    res->__isset.timeout = true;
+  } catch (wire::TooLarge& x) {
+    res->too_large = std::move(x);
+    res->__isset.too_large = true;
+  } catch (wire::NotReady& x) {
+    res->not_ready = std::move(x);
+    res->__isset.not_ready = true;
+  } catch (wire::InvalidArgument& x) {
+    res->invalid_argument = std::move(x);
+    res->__isset.invalid_argument = true;
+  }
+}
+
+// Writes one encoded answer (null: none could be encoded; the connection
+// closes) and marks the connection free.
+void WriteReply(AsyncState* state, TMemoryBuffer* buf) {
+  std::lock_guard<std::mutex> l(state->mu);
+  if (state->conn != nullptr) {
+    std::string why;
+    uint8_t* data = nullptr;
+    uint32_t len = 0;
+    if (buf != nullptr) buf->getBuffer(&data, &len);
+    if (buf == nullptr || !state->conn->WriteFrame(data, len, &why)) {
+      if (buf != nullptr) {
+        state->log(3,
+                   "api: reply to " + state->conn->peer() + " failed: " + why);
+      }
+      state->conn->Interrupt();  // the reader sees it and closes
+    }
+  }
+  state->busy = false;
+  state->cv.notify_all();
+}
+
+// Encodes the reply message for `result` (or, with `error`, a
+// TApplicationException) and writes it, on the completing thread. (Handing
+// answers to a writer thread instead was measured slower: one more
+// hand-off, and that thread is preempted by every client it wakes.)
+template <typename Result>
+void SendReply(const std::shared_ptr<AsyncState>& state, const char* method,
+               int32_t seqid, const Result& result, const char* error) {
+  auto buf = std::make_shared<TMemoryBuffer>();
+  TBinaryProtocol proto(buf);
+  try {
+    if (error != nullptr) {
+      apache::thrift::TApplicationException x(error);
+      proto.writeMessageBegin(method, apache::thrift::protocol::T_EXCEPTION,
+                              seqid);
+      x.write(&proto);
+    } else {
+      proto.writeMessageBegin(method, apache::thrift::protocol::T_REPLY, seqid);
+      result.write(&proto);
+    }
+    proto.writeMessageEnd();
+  } catch (const std::exception& e) {
+    buf.reset();
+    state->log(3, std::string("api: encoding a reply: ") + e.what());
+  }
+  WriteReply(state.get(), buf.get());
+}
+
+// Decodes the arguments of `method` from `in`, validates them and starts
+// the handler's asynchronous form; the completion writes the reply.
+template <typename Args, typename Result, typename Reply, typename Start,
+          typename Validate>
+void Dispatch(const std::shared_ptr<AsyncState>& state, const char* method,
+              int32_t seqid, TBinaryProtocol* in, Validate&& validate,
+              Start&& start) {
+  Args args;
+  args.read(in);
+  in->readMessageEnd();
+  in->getTransport()->readEnd();
+  Result invalid;
+  bool valid = false;
+  Capture(&invalid, [&] {
+    validate(args.request);
+    valid = true;
+  });
+  {
+    std::lock_guard<std::mutex> l(state->mu);
+    state->busy = true;
+  }
+  if (!valid) return SendReply(state, method, seqid, invalid, nullptr);
+  start(args.request, [state, method, seqid](ApiOr<Reply> r) {
+    Result res;
+    const char* error = nullptr;
+    try {
+      Capture(&res, [&] {
+        Answer(&res.success, std::move(r));
+        res.__isset.success = true;
+      });
+    } catch (const std::exception& e) {
+      error = "internal error answering the request";
+    }
+    SendReply(state, method, seqid, res, error);
+  });
+}
+
 const std::set<std::string>& AdminMethods() {
   static const std::set<std::string> m = {
       "status",         "query_config",   "init",  "join",
@@ -288,6 +430,26 @@ void ApiServer::Stop() { server_.Stop(); }
 
 void ApiServer::Serve(sb::wire::FramedConnection& conn) {
   std::string frame, why;
+  // Requests answered asynchronously (see AsyncState). Before this returns
+  // (and the connection is destroyed), the one in flight is waited for,
+  // and later completions find no connection.
+  auto async = std::make_shared<AsyncState>();
+  async->conn = &conn;
+  async->log = options_.log;
+  const bool async_kv = !options_.tls.enabled();
+  auto settled = [&] {
+    std::unique_lock<std::mutex> l(async->mu);
+    return async->cv.wait_for(l, kAsyncWait, [&] { return !async->busy; });
+  };
+  struct Detach {
+    std::shared_ptr<AsyncState> s;
+    std::function<bool()> settled;
+    ~Detach() {
+      settled();
+      std::lock_guard<std::mutex> l(s->mu);
+      s->conn = nullptr;
+    }
+  } detach{async, settled};
   // Request and reply buffers and their protocols live as long as the
   // connection: a request allocates none of them.
   auto in = std::make_shared<FrameView>(
@@ -300,6 +462,11 @@ void ApiServer::Serve(sb::wire::FramedConnection& conn) {
   for (;;) {
     sb::wire::ReadResult r = conn.ReadFrame(&frame, &why);
     if (r == sb::wire::ReadResult::kClosed) return;
+    if (!settled()) {
+      options_.log(3, "api: closing connection from " + conn.peer() +
+                          ": no answer to its request in flight");
+      return;
+    }
     if (r != sb::wire::ReadResult::kOk) {
       // Idle clients and our own shutdown are routine; the rest is bad input.
       bool routine = r == sb::wire::ReadResult::kIdle || conn.interrupted();
@@ -332,6 +499,34 @@ void ApiServer::Serve(sb::wire::FramedConnection& conn) {
       // Step 2: rewind and let the generated processor decode and answer.
       // (Observe again: the message-size budget counts consumed bytes.)
       in->Observe(frame);
+      if (async_kv && type == apache::thrift::protocol::T_CALL &&
+          (name == "get" || name == "put")) {
+        // Get and put answer later, from the completing thread.
+        Validator v(options_.limits);
+        in_proto->readMessageBegin(name, type, seqid);
+        if (name == "get") {
+          Dispatch<wire::Kv_get_args, wire::Kv_get_result, wire::GetResult>(
+              async, "get", seqid, in_proto.get(),
+              [&](const wire::GetRequest& q) { v.Key(q.key); },
+              [&](const wire::GetRequest& q,
+                  KvHandler::Done<wire::GetResult> d) {
+                kv_->GetAsync(q, std::move(d));
+              });
+        } else {
+          Dispatch<wire::Kv_put_args, wire::Kv_put_result, wire::PutResult>(
+              async, "put", seqid, in_proto.get(),
+              [&](const wire::PutRequest& q) {
+                v.Key(q.key);
+                v.Value(q.value);
+                v.Write(q.write_id);
+              },
+              [&](const wire::PutRequest& q,
+                  KvHandler::Done<wire::PutResult> d) {
+                kv_->PutAsync(q, std::move(d));
+              });
+        }
+        continue;
+      }
       auto& processor =
           AdminMethods().count(name) ? admin_processor_ : kv_processor_;
       out->resetBuffer();

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -108,6 +109,19 @@ class KvHandler {
   virtual ApiOr<wire::CasResult> CompareAndSet(const wire::CasRequest& r) = 0;
   virtual ApiOr<wire::MultiGetResult> MultiGet(
       const wire::MultiGetRequest& r) = 0;
+
+  // Asynchronous get and put, for the API server's plaintext connections:
+  // `done` is called exactly once, on any thread, possibly before the call
+  // returns; it must not block. The defaults answer from the synchronous
+  // forms on the calling thread.
+  template <typename T>
+  using Done = std::function<void(ApiOr<T>)>;
+  virtual void GetAsync(const wire::GetRequest& r, Done<wire::GetResult> done) {
+    done(Get(r));
+  }
+  virtual void PutAsync(const wire::PutRequest& r, Done<wire::PutResult> done) {
+    done(Put(r));
+  }
 };
 
 class AdminHandler {

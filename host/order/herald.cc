@@ -19,8 +19,27 @@ Herald::~Herald() {
 }
 
 std::future<StatusOr<CommandResult>> Herald::Propose(Command command) {
+  auto promise = std::make_shared<std::promise<StatusOr<CommandResult>>>();
+  auto f = promise->get_future();
+  Propose(std::move(command), [promise](StatusOr<CommandResult> r) {
+    promise->set_value(std::move(r));
+  });
+  return f;
+}
+
+std::future<ReadResult> Herald::LinearizableGet(uint16_t shard,
+                                                std::string key) {
+  auto promise = std::make_shared<std::promise<ReadResult>>();
+  auto f = promise->get_future();
+  LinearizableGet(shard, std::move(key), [promise](ReadResult r) {
+    promise->set_value(std::move(r));
+  });
+  return f;
+}
+
+void Herald::Propose(Command command, WriteDone done) {
   auto pending = std::make_shared<Pending>();
-  auto f = pending->promise.get_future();
+  pending->done = std::move(done);
   command.timestamp_ms = opts_.wall_ms();
   if (command.kind == CommandKind::kAppend && command.value_limit == 0) {
     command.value_limit = opts_.max_value_bytes;
@@ -28,19 +47,16 @@ std::future<StatusOr<CommandResult>> Herald::Propose(Command command) {
   pending->deadline_ms = opts_.now_ms() + opts_.request_timeout_ms;
   std::lock_guard<std::mutex> l(mu_);
   writes_.push_back(Write{std::move(command), std::move(pending)});
-  return f;
 }
 
-std::future<ReadResult> Herald::LinearizableGet(uint16_t shard,
-                                                std::string key) {
+void Herald::LinearizableGet(uint16_t shard, std::string key, ReadDone done) {
   Read r;
   r.shard = shard;
   r.key = std::move(key);
   r.deadline_ms = opts_.now_ms() + opts_.request_timeout_ms;
-  auto f = r.promise.get_future();
+  r.done = std::move(done);
   std::lock_guard<std::mutex> l(mu_);
   reads_.push_back(std::move(r));
-  return f;
 }
 
 Status Herald::NotLeader() {
@@ -62,11 +78,11 @@ void Herald::FailAll(const Status& s) {
     reads.swap(reads_);
   }
   for (Write& w : writes) w.pending->Answer(s);
-  for (Read& r : reads) r.promise.set_value(s);
+  for (Read& r : reads) r.done(s);
   for (auto& [index, p] : in_flight_) p->Answer(s);
   in_flight_.clear();
   for (auto& [ctx, b] : batches_) {
-    for (Read& r : b.reads) r.promise.set_value(s);
+    for (Read& r : b.reads) r.done(s);
   }
   batches_.clear();
 }
@@ -112,7 +128,7 @@ void Herald::Pump() {
     std::string ctx = "r" + std::to_string(next_context_++);
     Status s = inst->ReadIndex(ctx);
     if (!s.ok()) {
-      for (Read& r : reads) r.promise.set_value(s);
+      for (Read& r : reads) r.done(s);
     } else {
       ReadBatch& b = batches_[ctx];
       b.reads = std::move(reads);
@@ -132,17 +148,17 @@ void Herald::Pump() {
     }
     for (Read& r : b.reads) {
       if (!ready) {
-        r.promise.set_value(Status::OutcomeUnknown("read timed out"));
+        r.done(Status::OutcomeUnknown("read timed out"));
         continue;
       }
       std::string v;
       Status s = sm_->Get(r.shard, r.key, &v);
       if (s.ok()) {
-        r.promise.set_value(std::optional<std::string>(std::move(v)));
+        r.done(std::optional<std::string>(std::move(v)));
       } else if (s.IsNotFound()) {
-        r.promise.set_value(std::optional<std::string>());
+        r.done(std::optional<std::string>());
       } else {
-        r.promise.set_value(s);
+        r.done(s);
       }
     }
     it = batches_.erase(it);

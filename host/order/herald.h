@@ -4,7 +4,8 @@
 //
 // A Herald sits beside the ConsensusDriver that hosts the order's group and
 // the group's OrderStateMachine. Any thread may call Propose and
-// LinearizableGet: they queue a request and return a future. The driver's
+// LinearizableGet: they queue a request and return a future (or take a
+// callback, called on the driver's thread). The driver's
 // thread calls Pump() after each RunCycle (and after Tick), which
 //   1. answers every queued request Unavailable "not the herald; leader
 //      node N" (the API maps it to WrongLeader with leader_hint()) if this
@@ -74,6 +75,14 @@ class Herald {
   // Queues a linearizable read of (shard, key).
   std::future<ReadResult> LinearizableGet(uint16_t shard, std::string key);
 
+  // The same, answered through `done` instead of a future: called exactly
+  // once, on the driver's thread (or the destroying thread), with no lock
+  // held; it must not block.
+  using WriteDone = std::function<void(StatusOr<CommandResult>)>;
+  using ReadDone = std::function<void(ReadResult)>;
+  void Propose(Command command, WriteDone done);
+  void LinearizableGet(uint16_t shard, std::string key, ReadDone done);
+
   // Driver thread: moves queued work forward (see the file comment).
   void Pump();
   // Driver thread, from the state machine: a read_index completed.
@@ -89,13 +98,13 @@ class Herald {
   // A write's answer, given once (the watcher, a timeout or a leadership
   // loss, whichever comes first; all on the driver's thread).
   struct Pending {
-    std::promise<StatusOr<CommandResult>> promise;
+    WriteDone done;
     uint64_t deadline_ms = 0;
     bool answered = false;
     void Answer(StatusOr<CommandResult> r) {
       if (answered) return;
       answered = true;
-      promise.set_value(std::move(r));
+      done(std::move(r));
     }
   };
   struct Write {
@@ -106,7 +115,7 @@ class Herald {
     uint16_t shard;
     std::string key;
     uint64_t deadline_ms;
-    std::promise<ReadResult> promise;
+    ReadDone done;
   };
   struct ReadBatch {
     std::vector<Read> reads;

@@ -65,9 +65,14 @@ ApiOr<order::CommandResult> OrderKvHandler::Write(order::Command c,
         "outcome unknown, retry with the same write_id: no answer within " +
         std::to_string(wait.count()) + " ms");
   }
-  StatusOr<order::CommandResult> r = f.get();
+  return WriteOutcome(f.get(), shard, id.sequence);
+}
+
+ApiOr<order::CommandResult> OrderKvHandler::WriteOutcome(
+    const StatusOr<order::CommandResult>& r, uint16_t shard,
+    int64_t sequence) const {
   if (!r.ok()) return FromStatus(r.status(), /*write=*/true);
-  const order::CommandResult& res = *r;
+  const order::CommandResult& res = r.value();
   switch (res.code) {
     case order::ResultCode::kOk:
       return res;
@@ -76,7 +81,7 @@ ApiOr<order::CommandResult> OrderKvHandler::Write(order::Command c,
                                   static_cast<int32_t>(shard), 0);
     case order::ResultCode::kStaleSequence:
       return ApiError::InvalidArgument(
-          "write_id sequence " + std::to_string(id.sequence) +
+          "write_id sequence " + std::to_string(sequence) +
           " is older than the client's last write (or its session expired)");
     case order::ResultCode::kTooLarge:
       return ApiError::TooLarge("value", static_cast<int64_t>(res.new_size),
@@ -93,7 +98,10 @@ ApiOr<wire::GetResult> OrderKvHandler::AwaitRead(
         "read: no answer within " +
         std::to_string(opts_.request_timeout_ms + kWaitSlackMs) + " ms");
   }
-  order::ReadResult r = f.get();
+  return ReadOutcome(f.get());
+}
+
+ApiOr<wire::GetResult> OrderKvHandler::ReadOutcome(order::ReadResult r) const {
   if (!r.ok()) return FromStatus(r.status(), /*write=*/false);
   wire::GetResult out;
   out.found = r->has_value();
@@ -279,6 +287,44 @@ ApiOr<wire::CasResult> OrderKvHandler::CompareAndSet(
   return Serve<wire::CasResult>(
       r, ShardOf(r.key), /*write=*/true, [&] { return LocalCompareAndSet(r); },
       &wire::KvClient::compare_and_set);
+}
+
+bool OrderKvHandler::ServedHere(uint16_t shard, bool no_forward) const {
+  // Without a hop to fall back on, a local answer is final (the
+  // synchronous path would forward a WrongLeader that a hop could fix).
+  if (!no_forward && opts_.forwarder != nullptr) return false;
+  return TargetOf(shard, no_forward).kind == Target::kLocal;
+}
+
+void OrderKvHandler::GetAsync(const wire::GetRequest& r,
+                              Done<wire::GetResult> done) {
+  const uint16_t shard = ShardOf(r.key);
+  if (!ServedHere(shard, r.__isset.no_forward && r.no_forward)) {
+    return done(Get(r));
+  }
+  rt_->Get(shard, r.key, [this, done = std::move(done)](order::ReadResult x) {
+    done(ReadOutcome(std::move(x)));
+  });
+}
+
+void OrderKvHandler::PutAsync(const wire::PutRequest& r,
+                              Done<wire::PutResult> done) {
+  const uint16_t shard = ShardOf(r.key);
+  if (!ServedHere(shard, r.__isset.no_forward && r.no_forward)) {
+    return done(Put(r));
+  }
+  order::Command c = order::Command::Put(shard, r.key, r.value);
+  c.WithSession(static_cast<uint64_t>(r.write_id.client_id),
+                static_cast<uint64_t>(r.write_id.sequence), 0);
+  const int64_t sequence = r.write_id.sequence;
+  rt_->Propose(std::move(c), [this, shard, sequence, done = std::move(done)](
+                                 StatusOr<order::CommandResult> x) {
+    ApiOr<order::CommandResult> res = WriteOutcome(x, shard, sequence);
+    if (!res.ok()) return done(res.error());
+    wire::PutResult out;
+    out.applied_index = static_cast<int64_t>(res.value().index);
+    done(std::move(out));
+  });
 }
 
 ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(

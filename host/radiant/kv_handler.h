@@ -81,6 +81,14 @@ class OrderKvHandler : public api::KvHandler {
       const api::wire::CasRequest& r) override;
   api::ApiOr<api::wire::MultiGetResult> MultiGet(
       const api::wire::MultiGetRequest& r) override;
+  // Served here without waiting when the request says no_forward (or there
+  // is nowhere to forward) and this radiant's order owns the key: the
+  // answer comes on the order's driver thread. Everything else (a hop to
+  // another radiant, WrongGroup) takes the synchronous path.
+  void GetAsync(const api::wire::GetRequest& r,
+                Done<api::wire::GetResult> done) override;
+  void PutAsync(const api::wire::PutRequest& r,
+                Done<api::wire::PutResult> done) override;
 
  private:
   struct Target {
@@ -114,6 +122,14 @@ class OrderKvHandler : public api::KvHandler {
   // mapped to an ApiError unless the command applied with kOk.
   api::ApiOr<order::CommandResult> Write(order::Command c,
                                          const api::wire::WriteId& id);
+  // A write's outcome as the client hears it.
+  api::ApiOr<order::CommandResult> WriteOutcome(
+      const StatusOr<order::CommandResult>& r, uint16_t shard,
+      int64_t sequence) const;
+  api::ApiOr<api::wire::GetResult> ReadOutcome(order::ReadResult r) const;
+  // True when a request with this no_forward flag is served by this
+  // radiant's order without a hop (async path).
+  bool ServedHere(uint16_t shard, bool no_forward) const;
   using Deadline = std::chrono::steady_clock::time_point;
   // When a read started now stops waiting.
   Deadline ReadDeadline() const;

@@ -158,6 +158,22 @@ std::future<StatusOr<order::CommandResult>> OrderRuntime::Propose(
   return fut;
 }
 
+void OrderRuntime::Propose(order::Command command,
+                           order::Herald::WriteDone done) {
+  Status f = failure();
+  if (!f.ok()) return done(f);
+  herald_->Propose(std::move(command), std::move(done));
+  Wake();
+}
+
+void OrderRuntime::Get(uint16_t shard, std::string key,
+                       order::Herald::ReadDone done) {
+  Status f = failure();
+  if (!f.ok()) return done(f);
+  herald_->LinearizableGet(shard, std::move(key), std::move(done));
+  Wake();
+}
+
 std::future<order::ReadResult> OrderRuntime::Get(uint16_t shard,
                                                  std::string key) {
   Status f = failure();

@@ -105,6 +105,10 @@ class OrderRuntime {
   // Queue a write / a linearizable read on the herald and wake the driver.
   std::future<StatusOr<order::CommandResult>> Propose(order::Command command);
   std::future<order::ReadResult> Get(uint16_t shard, std::string key);
+  // The same through a callback (order::Herald's rules: called once, on
+  // the driver's thread, or at once on this thread when the order failed).
+  void Propose(order::Command command, order::Herald::WriteDone done);
+  void Get(uint16_t shard, std::string key, order::Herald::ReadDone done);
   // Several reads queued together: they share one read_index.
   std::vector<std::future<order::ReadResult>> MultiGet(
       const std::vector<std::pair<uint16_t, std::string>>& keys);

@@ -115,6 +115,41 @@ TEST(ClusterTest, AnyNodeServesAnyKey) {
   }
   EXPECT_TRUE(wrong_group);
 
+  // no_forward writes of order 1's keys to order 1's radiants: the herald
+  // answers (on its asynchronous path), the others name it.
+  {
+    std::string key;
+    for (int k = 0; key.empty(); ++k) {
+      std::string probe = "direct-" + std::to_string(k);
+      if (sb::order::ShardOf(probe, 12) * 3 / 12 + 1 == 1) key = probe;
+    }
+    int ok = 0, wrong_leader = 0;
+    for (int i = 0; i < 3; ++i) {
+      ApiConnection a(c.client_port(i));
+      wire::PutRequest put;
+      put.write_id = Id(200 + i, 1);
+      put.key = key;
+      put.value = "direct";
+      put.__set_no_forward(true);
+      wire::PutResult res;
+      try {
+        a.kv->put(res, put);
+        ++ok;
+      } catch (const wire::WrongLeader& e) {
+        ++wrong_leader;
+        EXPECT_FALSE(e.leader_hint.empty());
+      }
+    }
+    EXPECT_EQ(ok, 1);
+    EXPECT_EQ(wrong_leader, 2);
+    ApiConnection a(c.client_port(4));  // another order's radiant forwards
+    wire::GetRequest get;
+    get.key = key;
+    wire::GetResult got;
+    a.kv->get(got, get);
+    EXPECT_EQ(got.value, "direct");
+  }
+
   // Bad input answers typed errors, and the node keeps serving.
   {
     wire::PutRequest put;

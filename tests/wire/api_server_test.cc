@@ -10,9 +10,15 @@
 #include <thrift/transport/TSSLSocket.h>
 #include <thrift/transport/TSocket.h>
 
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "host/api/startup_handlers.h"
@@ -30,10 +36,88 @@ using std::chrono::milliseconds;
 namespace tt = apache::thrift::transport;
 namespace tp = apache::thrift::protocol;
 
+// Answers get and put later, from its own thread (as an order's driver
+// thread does): a get after `get_delay`, a put after `put_delay`, each in
+// the order its time comes (so a later get may be answered before an
+// earlier put). The other requests are answered synchronously. Optionally
+// answers every put with `put_error` instead.
+class DeferredKvHandler : public MemoryKvHandler {
+ public:
+  DeferredKvHandler(milliseconds get_delay, milliseconds put_delay)
+      : get_delay_(get_delay), put_delay_(put_delay) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~DeferredKvHandler() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void GetAsync(const wire::GetRequest& r,
+                Done<wire::GetResult> done) override {
+    Later(get_delay_, [this, r, done] { done(Get(r)); });
+  }
+  void PutAsync(const wire::PutRequest& r,
+                Done<wire::PutResult> done) override {
+    Later(put_delay_, [this, r, done] {
+      if (put_error.has_value()) return done(*put_error);
+      done(Put(r));
+    });
+  }
+  // Requests answered so far (counted once the answer's callback
+  // returned), waiting up to 2 s for at least `at_least`.
+  int answered(int at_least = 0) {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait_for(l, std::chrono::seconds(2),
+                 [&] { return answered_ >= at_least; });
+    return answered_;
+  }
+  std::optional<api::ApiError> put_error;
+
+ private:
+  void Later(milliseconds delay, std::function<void()> fn) {
+    std::lock_guard<std::mutex> l(mu_);
+    queue_.emplace(std::chrono::steady_clock::now() + delay, std::move(fn));
+    cv_.notify_all();
+  }
+  void Run() {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!stop_ || !queue_.empty()) {
+      if (queue_.empty()) {
+        cv_.wait(l);
+        continue;
+      }
+      auto first = queue_.begin();
+      if (!stop_ && std::chrono::steady_clock::now() < first->first) {
+        cv_.wait_until(l, first->first);
+        continue;
+      }
+      std::function<void()> fn = std::move(first->second);
+      queue_.erase(first);
+      l.unlock();
+      fn();
+      l.lock();
+      ++answered_;
+      cv_.notify_all();
+    }
+  }
+  const milliseconds get_delay_, put_delay_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::multimap<std::chrono::steady_clock::time_point, std::function<void()>>
+      queue_;
+  bool stop_ = false;
+  int answered_ = 0;
+  std::thread thread_;
+};
+
 class ApiServerTest : public ::testing::Test {
  protected:
-  void StartServer(api::ApiServerOptions o = {}) {
-    kv_ = std::make_shared<MemoryKvHandler>();
+  void StartServer(api::ApiServerOptions o = {},
+                   std::shared_ptr<MemoryKvHandler> kv = nullptr) {
+    kv_ = kv ? std::move(kv) : std::make_shared<MemoryKvHandler>();
     api::NodeInfo info;
     info.node_id = 7;
     info.version = "0.1.0";
@@ -255,6 +339,112 @@ TEST_F(ApiServerTest, PipelinedRequestsAreAnsweredInOrder) {
   reader.recv_get(gr);
   EXPECT_TRUE(gr.found);
   EXPECT_EQ(gr.value, "2");
+}
+
+// Get and put are answered asynchronously (from the handler's thread, a
+// put 60 ms later, a get 5 ms later): pipelined requests of one connection
+// still get their answers in order, and each is dispatched only after the
+// previous one was answered (the get sees the second put).
+TEST_F(ApiServerTest, AsyncAnswersLeaveInRequestOrder) {
+  auto kv =
+      std::make_shared<DeferredKvHandler>(milliseconds(5), milliseconds(60));
+  StartServer({}, kv);
+  auto requests = std::make_shared<tt::TMemoryBuffer>();
+  shardbearer::wire::KvClient writer(std::make_shared<tp::TBinaryProtocol>(
+      std::make_shared<tt::TFramedTransport>(requests)));
+  shardbearer::wire::PutRequest put;
+  put.key = "q";
+  put.write_id.client_id = 9;
+  for (int i = 1; i <= 2; ++i) {
+    put.value = std::to_string(i);
+    put.write_id.sequence = i;
+    writer.send_put(put);
+  }
+  shardbearer::wire::GetRequest get;
+  get.key = "q";
+  writer.send_get(get);
+  tt::TSocket* raw = nullptr;
+  auto sock = std::make_shared<tt::TSocket>("127.0.0.1", port_);
+  raw = sock.get();
+  raw->setRecvTimeout(5000);
+  sock->open();
+  std::string bytes = requests->getBufferAsString();
+  sock->write(reinterpret_cast<const uint8_t*>(bytes.data()),
+              static_cast<uint32_t>(bytes.size()));
+  shardbearer::wire::KvClient reader(std::make_shared<tp::TBinaryProtocol>(
+      std::make_shared<tt::TFramedTransport>(sock)));
+  shardbearer::wire::PutResult pr;
+  reader.recv_put(pr);
+  const int64_t first = pr.applied_index;
+  reader.recv_put(pr);
+  EXPECT_GT(pr.applied_index, first);
+  shardbearer::wire::GetResult gr;
+  reader.recv_get(gr);
+  EXPECT_TRUE(gr.found);
+  EXPECT_EQ(gr.value, "2");
+  EXPECT_EQ(kv->answered(3), 3);
+}
+
+// An asynchronous answer maps errors to the typed IDL exceptions, as the
+// synchronous path does; and validation still answers before the handler.
+TEST_F(ApiServerTest, AsyncErrorsAreTypedExceptions) {
+  auto kv =
+      std::make_shared<DeferredKvHandler>(milliseconds(5), milliseconds(5));
+  kv->put_error = api::ApiError::WrongLeader("not me", "127.0.0.1:1", 3);
+  StartServer({}, kv);
+  auto sock = std::make_shared<tt::TSocket>("127.0.0.1", port_);
+  sock->setRecvTimeout(5000);
+  sock->open();
+  shardbearer::wire::KvClient client(std::make_shared<tp::TBinaryProtocol>(
+      std::make_shared<tt::TFramedTransport>(sock)));
+  shardbearer::wire::PutRequest put;
+  put.key = "k";
+  put.value = "v";
+  put.write_id.client_id = 1;
+  put.write_id.sequence = 1;
+  shardbearer::wire::PutResult pr;
+  try {
+    client.put(pr, put);
+    ADD_FAILURE() << "no WrongLeader";
+  } catch (const shardbearer::wire::WrongLeader& e) {
+    EXPECT_EQ(e.leader_hint, "127.0.0.1:1");
+    EXPECT_EQ(e.leader_node_id, 3);
+  }
+  put.key.clear();  // refused before the handler sees it
+  EXPECT_THROW(client.put(pr, put), shardbearer::wire::InvalidArgument);
+  EXPECT_EQ(kv->answered(1), 1);
+  shardbearer::wire::GetRequest get;
+  get.key = "absent";
+  shardbearer::wire::GetResult gr;
+  client.get(gr, get);
+  EXPECT_FALSE(gr.found);
+}
+
+// A client that leaves while its request is in flight: the answer comes
+// later and finds no connection; the request still took effect, and the
+// server keeps serving.
+TEST_F(ApiServerTest, AsyncRequestOutlivesItsConnection) {
+  auto kv =
+      std::make_shared<DeferredKvHandler>(milliseconds(200), milliseconds(200));
+  StartServer({}, kv);
+  auto requests = std::make_shared<tt::TMemoryBuffer>();
+  shardbearer::wire::KvClient writer(std::make_shared<tp::TBinaryProtocol>(
+      std::make_shared<tt::TFramedTransport>(requests)));
+  shardbearer::wire::PutRequest put;
+  put.key = "left";
+  put.value = "behind";
+  put.write_id.client_id = 4;
+  put.write_id.sequence = 1;
+  writer.send_put(put);
+  int fd = RawConnect(port_);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(RawWrite(fd, requests->getBufferAsString()));
+  ::close(fd);
+  EXPECT_EQ(kv->answered(1), 1);
+  ExpectStillServing();
+  auto g = NewClient().Get("left");
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(*g.value(), "behind");
 }
 
 TEST_F(ApiServerTest, OneConnectionCarriesMoreThanItsFrameLimit) {
