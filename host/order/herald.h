@@ -12,9 +12,10 @@
 //      node is not the leader;
 //   2. proposes queued writes and watches their log index in ApplyResults
 //      (the state machine answers them once their batch is written);
-//   3. issues ONE read_index for all reads queued since the last one
-//      (Raft §6.4: the leader confirms it is still leader, then serves reads
-//      once its state machine applied the index it had committed);
+//   3. issues ONE read_index for all reads queued since the last one, and
+//      none while one is outstanding (Raft §6.4: the leader confirms it is
+//      still leader, then serves reads once its state machine applied the
+//      index it had committed);
 //   4. serves reads whose read index is applied, straight from storage;
 //   5. answers OutcomeUnknown to writes and reads older than the request
 //      timeout (a write may still apply: a retry with the same sequence
@@ -61,6 +62,9 @@ struct HeraldOptions {
 
 class Herald {
  public:
+  // A read_index unanswered this long no longer holds back the next one.
+  static constexpr uint64_t kReadIndexRetryMs = 100;
+
   // `driver` hosts `group`, whose state machine is `sm`; all outlive the
   // Herald. Registers itself as `sm`'s read-index listener.
   Herald(ConsensusDriver* driver, uint64_t group, OrderStateMachine* sm,
@@ -117,11 +121,14 @@ class Herald {
     uint64_t deadline_ms;
     ReadDone done;
   };
+  // Reads each key (at least as new as the batch's read index) and answers.
+  void ServeReads(std::vector<Read>& reads);
   struct ReadBatch {
     std::vector<Read> reads;
     bool answered = false;  // read_index came back with `index`
     uint64_t index = 0;     // may be 0: a group that committed nothing yet
     uint64_t deadline_ms = 0;
+    uint64_t issued_ms = 0;
   };
 
   Status NotLeader();

@@ -218,6 +218,64 @@ TEST_F(OrderClusterTest, CutOffRadiantCatchesUpWithDataAndSessions) {
   EXPECT_FALSE(want[1].empty());
 }
 
+// While a read_index is outstanding, reads queued meanwhile wait and go
+// out together behind the next one; an unanswered read_index (its
+// messages lost) holds the next back only for kReadIndexRetryMs.
+TEST_F(OrderClusterTest, OneReadIndexOutstandingAtATime) {
+  StartHeralds();
+  Radiant* h = ElectedHerald();
+  ASSERT_NE(h, nullptr);
+  const uint16_t s = ShardOf("k", 8);
+  auto w = h->herald->Propose(Command::Put(s, "k", "v").WithSession(9, 1, 0));
+  ASSERT_TRUE(RunUntil(w));
+  const uint64_t before = h->herald->read_batches();
+  auto a = h->herald->LinearizableGet(s, "k");
+  h->herald->Pump();  // issues a's read_index; no message delivered yet
+  EXPECT_EQ(h->herald->read_batches(), before + 1);
+  auto b = h->herald->LinearizableGet(s, "k");
+  auto c = h->herald->LinearizableGet(s, "k");
+  h->herald->Pump();  // a's is outstanding: b and c wait
+  h->herald->Pump();
+  EXPECT_EQ(h->herald->read_batches(), before + 1);
+  ASSERT_TRUE(RunUntil(a) && RunUntil(b) && RunUntil(c));
+  EXPECT_EQ(h->herald->read_batches(), before + 2);  // b and c together
+  EXPECT_EQ(c.get().value(), std::optional<std::string>("v"));
+
+  // The followers stop hearing the herald: its next read_index is never
+  // answered, and after kReadIndexRetryMs the next reads go out anyway.
+  for (auto& r : radiants_) {
+    if (r.get() != h) cut_.insert(r->id);
+  }
+  auto d = h->herald->LinearizableGet(s, "k");
+  h->herald->Pump();
+  auto e = h->herald->LinearizableGet(s, "k");
+  h->herald->Pump();
+  EXPECT_EQ(h->herald->read_batches(), before + 3);
+  clock_ms_ += Herald::kReadIndexRetryMs - 1;
+  h->herald->Pump();
+  EXPECT_EQ(h->herald->read_batches(), before + 3);
+  clock_ms_ += 1;
+  h->herald->Pump();
+  EXPECT_EQ(h->herald->read_batches(), before + 4);
+  // Heard again: a read issued now is served; d and e, whose read_index
+  // messages were lost, time out (outcome unknown), never answer stale.
+  cut_.clear();
+  clock_ms_ += Herald::kReadIndexRetryMs;
+  auto f = h->herald->LinearizableGet(s, "k");
+  ASSERT_TRUE(RunUntil(f));
+  EXPECT_EQ(f.get().value(), std::optional<std::string>("v"));
+  clock_ms_ += 5000;
+  ASSERT_TRUE(RunUntil(d) && RunUntil(e));
+  for (auto* x : {&d, &e}) {
+    auto v = x->get();
+    if (!v.ok()) {
+      EXPECT_TRUE(v.status().IsOutcomeUnknown()) << v.status().ToString();
+    } else {
+      EXPECT_EQ(*v, std::optional<std::string>("v"));
+    }
+  }
+}
+
 TEST_F(OrderClusterTest, HeraldAnswersWritesAndBatchesReads) {
   StartHeralds();
   Radiant* h = ElectedHerald();
