@@ -9,8 +9,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <deque>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "shardbearer/wire/Admin.h"
 #include "shardbearer/wire/Kv.h"
@@ -237,6 +239,59 @@ class AdminService : public wire::AdminIf {
 // synchronous path: one TLS session must not be read and written by two
 // threads at once.)
 
+}  // namespace
+
+// Finishes answers a client did not take at once (its socket buffer was
+// full), one at a time on its own thread, so the thread that completed the
+// request (an order's driver) never waits for a client. A client that
+// stops reading holds back only the other slow answers, each at most the
+// write timeout.
+class SlowWriter {
+ public:
+  SlowWriter() : thread_([this] { Run(); }) {}
+  ~SlowWriter() { Stop(); }
+  // False once stopped: the caller finishes the write itself.
+  bool Push(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (stop_) return false;
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+    return true;
+  }
+  // Finishes what is queued, then stops. Idempotent.
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      cv_.wait(l, [&] { return stop_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;
+      std::function<void()> task = std::move(tasks_.front());
+      tasks_.pop_front();
+      l.unlock();
+      task();
+      l.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+namespace {
+
 // What a connection shares with the completions of its requests.
 struct AsyncState {
   std::mutex mu;
@@ -244,6 +299,7 @@ struct AsyncState {
   sb::wire::FramedConnection* conn = nullptr;  // null once Serve returned
   bool busy = false;                           // a request is in flight
   std::function<void(int, const std::string&)> log;
+  std::shared_ptr<SlowWriter> slow;
 };
 
 // Longest a connection waits for its request in flight before it gives up
@@ -278,25 +334,57 @@ void Capture(Result* res, Fn&& fn) {
   }
 }
 
-// Writes one encoded answer (null: none could be encoded; the connection
-// closes) and marks the connection free.
-void WriteReply(AsyncState* state, TMemoryBuffer* buf) {
+// Marks the connection free (state->mu held).
+void Settle(AsyncState* state) {
+  state->busy = false;
+  state->cv.notify_all();
+}
+
+// Writes the rest of an answer, from byte `offset` on (SlowWriter).
+void FinishReply(const std::shared_ptr<AsyncState>& state,
+                 const std::shared_ptr<TMemoryBuffer>& buf, size_t offset) {
   std::lock_guard<std::mutex> l(state->mu);
   if (state->conn != nullptr) {
     std::string why;
     uint8_t* data = nullptr;
     uint32_t len = 0;
-    if (buf != nullptr) buf->getBuffer(&data, &len);
-    if (buf == nullptr || !state->conn->WriteFrame(data, len, &why)) {
-      if (buf != nullptr) {
-        state->log(3,
-                   "api: reply to " + state->conn->peer() + " failed: " + why);
-      }
+    buf->getBuffer(&data, &len);
+    if (!state->conn->FinishFrame(data, len, offset, &why)) {
+      state->log(3, "api: reply to " + state->conn->peer() + " failed: " + why);
       state->conn->Interrupt();  // the reader sees it and closes
     }
   }
-  state->busy = false;
-  state->cv.notify_all();
+  Settle(state.get());
+}
+
+// Writes one encoded answer (null: none could be encoded; the connection
+// closes) as far as the socket takes it at once; the SlowWriter finishes
+// the rest.
+void WriteReply(const std::shared_ptr<AsyncState>& state,
+                std::shared_ptr<TMemoryBuffer> buf) {
+  std::unique_lock<std::mutex> l(state->mu);
+  if (state->conn == nullptr) return Settle(state.get());
+  if (buf == nullptr) {
+    state->conn->Interrupt();
+    return Settle(state.get());
+  }
+  std::string why;
+  uint8_t* data = nullptr;
+  uint32_t len = 0;
+  buf->getBuffer(&data, &len);
+  const long n = state->conn->TryWriteFrame(data, len, &why);
+  if (n < 0) {
+    state->log(3, "api: reply to " + state->conn->peer() + " failed: " + why);
+    state->conn->Interrupt();
+    return Settle(state.get());
+  }
+  if (static_cast<size_t>(n) == size_t{len} + 4) return Settle(state.get());
+  l.unlock();
+  // Still busy: the connection dispatches nothing before this is written.
+  auto finish = [state, buf, n] {
+    FinishReply(state, buf, static_cast<size_t>(n));
+  };
+  if (!state->slow->Push(finish)) finish();
 }
 
 // Encodes the reply message for `result` (or, with `error`, a
@@ -323,7 +411,7 @@ void SendReply(const std::shared_ptr<AsyncState>& state, const char* method,
     buf.reset();
     state->log(3, std::string("api: encoding a reply: ") + e.what());
   }
-  WriteReply(state.get(), buf.get());
+  WriteReply(state, std::move(buf));
 }
 
 // Decodes the arguments of `method` from `in`, validates them and starts
@@ -400,6 +488,7 @@ Status ApiServer::Start(const ApiServerOptions& options) {
       spdlog::log(static_cast<spdlog::level::level_enum>(level), "{}", m);
     };
   }
+  slow_ = std::make_shared<SlowWriter>();
   kv_processor_ = std::make_shared<wire::KvProcessor>(
       std::make_shared<KvService>(kv_, options_.limits));
   admin_processor_ = std::make_shared<wire::AdminProcessor>(
@@ -426,7 +515,12 @@ Status ApiServer::Start(const ApiServerOptions& options) {
   return Status::OK();
 }
 
-void ApiServer::Stop() { server_.Stop(); }
+void ApiServer::Stop() {
+  // Connections first: each waits for its request in flight, whose answer
+  // the slow writer may still be writing.
+  server_.Stop();
+  if (slow_) slow_->Stop();
+}
 
 void ApiServer::Serve(sb::wire::FramedConnection& conn) {
   std::string frame, why;
@@ -436,6 +530,7 @@ void ApiServer::Serve(sb::wire::FramedConnection& conn) {
   auto async = std::make_shared<AsyncState>();
   async->conn = &conn;
   async->log = options_.log;
+  async->slow = slow_;
   const bool async_kv = !options_.tls.enabled();
   auto settled = [&] {
     std::unique_lock<std::mutex> l(async->mu);

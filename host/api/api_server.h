@@ -47,6 +47,8 @@ struct ApiServerOptions {
 // client_tls_*_file, and [limits]; the rest keep their defaults.
 ApiServerOptions ApiServerOptionsFromConfig(const NodeConfig& config);
 
+class SlowWriter;
+
 class ApiServer {
  public:
   ApiServer(std::shared_ptr<KvHandler> kv, std::shared_ptr<AdminHandler> admin);
@@ -65,6 +67,7 @@ class ApiServer {
  private:
   void Serve(sb::wire::FramedConnection& conn);
 
+  std::shared_ptr<SlowWriter> slow_;  // answers clients did not take at once
   std::shared_ptr<KvHandler> kv_;
   std::shared_ptr<AdminHandler> admin_;
   ApiServerOptions options_;

@@ -447,6 +447,70 @@ TEST_F(ApiServerTest, AsyncRequestOutlivesItsConnection) {
   EXPECT_EQ(*g.value(), "behind");
 }
 
+// A client that does not read its answer (a 6 MB value: more than the
+// server's socket takes at once, 4 MB at most on Linux's defaults) must not
+// hold the thread that completes requests: the answer is finished by the
+// server's slow writer, and other clients are answered meanwhile; the slow
+// client still gets its whole answer when it reads.
+TEST_F(ApiServerTest, ClientNotReadingItsAnswerHoldsNoOneElse) {
+  auto kv =
+      std::make_shared<DeferredKvHandler>(milliseconds(1), milliseconds(1));
+  api::ApiServerOptions o;
+  o.limits.max_value_bytes = 8u << 20;
+  StartServer(o, kv);
+  const std::string big(6'000'000, 'b');
+  ASSERT_TRUE(NewClient().Put("big", big).ok());
+
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port_));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  auto requests = std::make_shared<tt::TMemoryBuffer>();
+  shardbearer::wire::KvClient writer(std::make_shared<tp::TBinaryProtocol>(
+      std::make_shared<tt::TFramedTransport>(requests)));
+  shardbearer::wire::GetRequest get;
+  get.key = "big";
+  writer.send_get(get);
+  ASSERT_TRUE(RawWrite(fd, requests->getBufferAsString()));
+  std::this_thread::sleep_for(milliseconds(200));  // answered, not read
+
+  // The completing thread is free: another client is served at once (the
+  // write timeout, 10 s, is what a blocked thread would wait).
+  const auto start = std::chrono::steady_clock::now();
+  auto c = NewClient();
+  ASSERT_TRUE(c.Put("other", "x").ok());
+  auto g = c.Get("other");
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(*g.value(), "x");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+
+  // The slow client reads its whole answer.
+  std::string reply;
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (reply.size() < 4 + big.size() &&
+         std::chrono::steady_clock::now() < end) {
+    char buf[65536];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    reply.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  auto in = std::make_shared<tt::TMemoryBuffer>(
+      reinterpret_cast<uint8_t*>(reply.data()),
+      static_cast<uint32_t>(reply.size()));
+  shardbearer::wire::KvClient reader(std::make_shared<tp::TBinaryProtocol>(
+      std::make_shared<tt::TFramedTransport>(in)));
+  shardbearer::wire::GetResult gr;
+  reader.recv_get(gr);
+  EXPECT_TRUE(gr.found);
+  EXPECT_EQ(gr.value.size(), big.size());
+}
+
 TEST_F(ApiServerTest, OneConnectionCarriesMoreThanItsFrameLimit) {
   // Each request's message-size budget is its own frame: many requests on
   // one connection add up to far more than one frame may hold.

@@ -2,9 +2,11 @@
 #include "thrift/net/framing.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <thrift/transport/TTransportException.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -241,6 +243,55 @@ bool FramedConnection::WriteFrame(const uint8_t* payload, size_t size,
       socket_->write(header, 4);
       socket_->write(payload, len);
     }
+    socket_->flush();
+    return true;
+  } catch (const std::exception& e) {
+    *why = e.what();
+    return false;
+  }
+}
+
+long FramedConnection::TryWriteFrame(const uint8_t* payload, size_t size,
+                                     std::string* why) {
+  if (size > limits_.max_frame_bytes) {
+    *why = "frame of " + std::to_string(size) + " bytes over max_frame_bytes=" +
+           std::to_string(limits_.max_frame_bytes);
+    return -1;
+  }
+  if (interrupted_) {
+    *why = "connection interrupted";
+    return -1;
+  }
+  const uint32_t len = static_cast<uint32_t>(size);
+  uint8_t header[4] = {
+      static_cast<uint8_t>(len >> 24), static_cast<uint8_t>(len >> 16),
+      static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)};
+  iovec iov[2] = {{header, 4}, {const_cast<uint8_t*>(payload), size}};
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = 2;
+  for (;;) {
+    ssize_t n =
+        ::sendmsg(socket_->getSocketFD(), &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<long>(n);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    *why = std::string("send: ") + strerror(errno);
+    return -1;
+  }
+}
+
+bool FramedConnection::FinishFrame(const uint8_t* payload, size_t size,
+                                   size_t offset, std::string* why) {
+  const uint32_t len = static_cast<uint32_t>(size);
+  uint8_t header[4] = {
+      static_cast<uint8_t>(len >> 24), static_cast<uint8_t>(len >> 16),
+      static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)};
+  try {
+    if (interrupted_) throw std::runtime_error("connection interrupted");
+    if (offset < 4) socket_->write(header + offset, 4 - offset);
+    const size_t done = offset > 4 ? offset - 4 : 0;
+    if (done < size) socket_->write(payload + done, size - done);
     socket_->flush();
     return true;
   } catch (const std::exception& e) {

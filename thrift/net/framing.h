@@ -72,6 +72,16 @@ class FramedConnection {
   }
   bool WriteFrame(const uint8_t* payload, size_t len, std::string* why);
 
+  // For a thread that must not block on this connection (plaintext only):
+  // writes as much of one frame (header + payload) as the socket takes at
+  // once. Returns the bytes written, 0..len + 4, or -1 with *why on error.
+  // FinishFrame writes the rest (bytes `offset` on), blocking up to the
+  // write timeout, from a thread that may wait. Neither may run alongside
+  // another write on the connection.
+  long TryWriteFrame(const uint8_t* payload, size_t len, std::string* why);
+  bool FinishFrame(const uint8_t* payload, size_t len, size_t offset,
+                   std::string* why);
+
   // Makes a blocked or future read/write fail. Thread-safe, idempotent.
   void Interrupt();
   // True once Interrupt() was called (the server is stopping).
