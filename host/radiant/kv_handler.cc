@@ -302,9 +302,9 @@ void OrderKvHandler::GetAsync(const wire::GetRequest& r,
   if (!ServedHere(shard, r.__isset.no_forward && r.no_forward)) {
     return done(Get(r));
   }
-  rt_->Get(shard, r.key, [this, done = std::move(done)](order::ReadResult x) {
-    done(ReadOutcome(std::move(x)));
-  });
+  rt_->Get(shard, r.key,
+           [self = shared_from_this(), done = std::move(done)](
+               order::ReadResult x) { done(self->ReadOutcome(std::move(x))); });
 }
 
 void OrderKvHandler::PutAsync(const wire::PutRequest& r,
@@ -317,14 +317,16 @@ void OrderKvHandler::PutAsync(const wire::PutRequest& r,
   c.WithSession(static_cast<uint64_t>(r.write_id.client_id),
                 static_cast<uint64_t>(r.write_id.sequence), 0);
   const int64_t sequence = r.write_id.sequence;
-  rt_->Propose(std::move(c), [this, shard, sequence, done = std::move(done)](
-                                 StatusOr<order::CommandResult> x) {
-    ApiOr<order::CommandResult> res = WriteOutcome(x, shard, sequence);
-    if (!res.ok()) return done(res.error());
-    wire::PutResult out;
-    out.applied_index = static_cast<int64_t>(res.value().index);
-    done(std::move(out));
-  });
+  rt_->Propose(std::move(c),
+               [self = shared_from_this(), shard, sequence,
+                done = std::move(done)](StatusOr<order::CommandResult> x) {
+                 ApiOr<order::CommandResult> res =
+                     self->WriteOutcome(x, shard, sequence);
+                 if (!res.ok()) return done(res.error());
+                 wire::PutResult out;
+                 out.applied_index = static_cast<int64_t>(res.value().index);
+                 done(std::move(out));
+               });
 }
 
 ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(

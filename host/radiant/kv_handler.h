@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <functional>
 #include <future>
+#include <memory>
 #include <string>
 
 #include "host/api/handlers.h"
@@ -65,10 +66,12 @@ struct KvHandlerOptions {
   Forwarder* forwarder = nullptr;
 };
 
-class OrderKvHandler : public api::KvHandler {
+class OrderKvHandler : public api::KvHandler,
+                       public std::enable_shared_from_this<OrderKvHandler> {
  public:
   // `runtime` must outlive the handler's last call (the Node stops the API
-  // server before the runtime).
+  // server before the runtime). Owned by a shared_ptr: an asynchronous
+  // request keeps the handler alive until the runtime answers it.
   OrderKvHandler(OrderRuntime* runtime, KvHandlerOptions options);
 
   api::ApiOr<api::wire::GetResult> Get(const api::wire::GetRequest& r) override;

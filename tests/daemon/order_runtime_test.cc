@@ -66,7 +66,7 @@ class OrderRuntimeTest : public ::testing::TestWithParam<std::string> {
     ko.request_timeout_ms = o.cluster.request_timeout_ms;
     ko.max_value_bytes = 8;
     ko.tick_ms = o.cluster.tick_ms;
-    handler_ = std::make_unique<OrderKvHandler>(runtime_.get(), ko);
+    handler_ = std::make_shared<OrderKvHandler>(runtime_.get(), ko);
   }
 
   api::ApiOr<wire::PutResult> Put(const std::string& k, const std::string& v,
@@ -100,7 +100,7 @@ class OrderRuntimeTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<PluginHostServices> consensus_hs_;
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<OrderRuntime> runtime_;
-  std::unique_ptr<OrderKvHandler> handler_;
+  std::shared_ptr<OrderKvHandler> handler_;
 };
 
 TEST_P(OrderRuntimeTest, AnswersAndTypedErrors) {
