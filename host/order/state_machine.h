@@ -56,9 +56,9 @@
 //
 // Session cache: every write reads its client's session. The sessions the
 // overlay held when its batch was written go into a cache of what storage
-// holds (at most kMaxCachedSessions; cleared when full, on restore and
-// when a batch was not written), so the next write of the same client
-// reads memory, not storage.
+// holds (at most kMaxCachedSessions; cleared when full and on restore; a
+// batch that was never written never reaches it), so the next write of the
+// same client reads memory, not storage.
 //
 // Thread safety: Apply, Snapshot*, Restore* and PublishApplied run on the
 // driver's thread. Get, Owns and results() may be called from any thread
