@@ -141,8 +141,8 @@ Status OrderStateMachine::CheckFormat() {
           "stored order state has format 1 (session index by exact time), "
           "this build reads format " +
           std::to_string(kFormat) +
-          ": start this radiant from an empty data dir (it catches up from "
-          "its order) or run the build that wrote it");
+          ": there is no migration between formats; run the build that "
+          "wrote it, or empty the data dir and load the data again");
     }
   }
   return storage_->Put(ks_[kMeta], kFormatKey, U64Value(kFormat), true);
