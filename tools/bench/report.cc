@@ -7,6 +7,9 @@
 #include "tools/common/json_quote.h"
 
 namespace sb::bench {
+
+using tools::JsonQuote;
+
 namespace {
 
 std::string Num(double v) {
@@ -80,8 +83,6 @@ std::string Phase(const RunOptions& o, const PhaseResult& p) {
 }
 
 }  // namespace
-
-std::string JsonQuote(const std::string& s) { return tools::JsonQuote(s); }
 
 std::string ToJson(const ReportHeader& header, const RunOptions& o,
                    const std::vector<const PhaseResult*>& phases) {

@@ -43,8 +43,4 @@ std::string ToJson(const ReportHeader& header, const RunOptions& options,
 
 void PrintSummary(std::ostream& os, const PhaseResult& phase);
 
-// JSON string literal of s (quotes included); bytes >= 0x80 pass through,
-// control characters are escaped.
-std::string JsonQuote(const std::string& s);
-
 }  // namespace sb::bench
