@@ -36,6 +36,40 @@ using std::chrono::milliseconds;
 namespace tt = apache::thrift::transport;
 namespace tp = apache::thrift::protocol;
 
+// A generated Kv client speaking framed binary over `t`. Over a
+// TMemoryBuffer it encodes requests (send_*) without sending them, or
+// decodes replies already received (recv_*).
+shardbearer::wire::KvClient KvOver(std::shared_ptr<tt::TTransport> t) {
+  return shardbearer::wire::KvClient(std::make_shared<tp::TBinaryProtocol>(
+      std::make_shared<tt::TFramedTransport>(std::move(t))));
+}
+
+// A client decoding the replies in `bytes` (which must outlive it).
+shardbearer::wire::KvClient RepliesIn(std::string* bytes) {
+  return KvOver(std::make_shared<tt::TMemoryBuffer>(
+      reinterpret_cast<uint8_t*>(bytes->data()),
+      static_cast<uint32_t>(bytes->size())));
+}
+
+// Framed requests: two puts of `key` (values "1" then "2", sequences 1 and
+// 2 of `client`), then a get of it, to be written in one go.
+std::string PutPutGet(const std::string& key, int64_t client) {
+  auto requests = std::make_shared<tt::TMemoryBuffer>();
+  auto writer = KvOver(requests);
+  shardbearer::wire::PutRequest put;
+  put.key = key;
+  put.write_id.client_id = client;
+  for (int i = 1; i <= 2; ++i) {
+    put.value = std::to_string(i);
+    put.write_id.sequence = i;
+    writer.send_put(put);
+  }
+  shardbearer::wire::GetRequest get;
+  get.key = key;
+  writer.send_get(get);
+  return requests->getBufferAsString();
+}
+
 // Answers get and put later, from its own thread (as an order's driver
 // thread does): a get after `get_delay`, a put after `put_delay`, each in
 // the order its time comes (so a later get may be answered before an
@@ -224,9 +258,8 @@ TEST_F(ApiServerTest, LimitsAnswerTypedErrors) {
 
   // The typed exception carries subject, size and limit.
   auto sock = std::make_shared<tt::TSocket>("127.0.0.1", port_);
-  auto trans = std::make_shared<tt::TFramedTransport>(sock);
-  shardbearer::wire::KvClient raw(std::make_shared<tp::TBinaryProtocol>(trans));
-  trans->open();
+  sock->open();
+  auto raw = KvOver(sock);
   shardbearer::wire::PutRequest req;
   req.key = "k";
   req.value = std::string(100, 'v');
@@ -271,9 +304,8 @@ TEST_F(ApiServerTest, LimitsComeFromTheNodeConfig) {
 TEST_F(ApiServerTest, RetriedWriteAppliesOnce) {
   StartServer();
   auto sock = std::make_shared<tt::TSocket>("127.0.0.1", port_);
-  auto trans = std::make_shared<tt::TFramedTransport>(sock);
-  shardbearer::wire::KvClient raw(std::make_shared<tp::TBinaryProtocol>(trans));
-  trans->open();
+  sock->open();
+  auto raw = KvOver(sock);
   shardbearer::wire::AppendRequest req;
   req.key = "log";
   req.value = "x";
@@ -289,23 +321,9 @@ TEST_F(ApiServerTest, PipelinedRequestsAreAnsweredInOrder) {
   StartServer();
   // Three requests in one write, so the server reads them together: each is
   // answered, in order, from what it buffered.
-  auto requests = std::make_shared<tt::TMemoryBuffer>();
-  shardbearer::wire::KvClient writer(std::make_shared<tp::TBinaryProtocol>(
-      std::make_shared<tt::TFramedTransport>(requests)));
-  shardbearer::wire::PutRequest put;
-  put.key = "p";
-  put.write_id.client_id = 7;
-  for (int i = 1; i <= 2; ++i) {
-    put.value = std::to_string(i);
-    put.write_id.sequence = i;
-    writer.send_put(put);
-  }
-  shardbearer::wire::GetRequest get;
-  get.key = "p";
-  writer.send_get(get);
   int fd = RawConnect(port_);
   ASSERT_GE(fd, 0);
-  ASSERT_TRUE(RawWrite(fd, requests->getBufferAsString()));
+  ASSERT_TRUE(RawWrite(fd, PutPutGet("p", 7)));
 
   // Collect the three reply frames, then decode them in order.
   std::string replies;
@@ -327,11 +345,7 @@ TEST_F(ApiServerTest, PipelinedRequestsAreAnsweredInOrder) {
   }
   ::close(fd);
   ASSERT_EQ(frames, 3);
-  auto in = std::make_shared<tt::TMemoryBuffer>(
-      reinterpret_cast<uint8_t*>(replies.data()),
-      static_cast<uint32_t>(replies.size()));
-  shardbearer::wire::KvClient reader(std::make_shared<tp::TBinaryProtocol>(
-      std::make_shared<tt::TFramedTransport>(in)));
+  auto reader = RepliesIn(&replies);
   shardbearer::wire::PutResult pr;
   reader.recv_put(pr);
   reader.recv_put(pr);
@@ -349,30 +363,13 @@ TEST_F(ApiServerTest, AsyncAnswersLeaveInRequestOrder) {
   auto kv =
       std::make_shared<DeferredKvHandler>(milliseconds(5), milliseconds(60));
   StartServer({}, kv);
-  auto requests = std::make_shared<tt::TMemoryBuffer>();
-  shardbearer::wire::KvClient writer(std::make_shared<tp::TBinaryProtocol>(
-      std::make_shared<tt::TFramedTransport>(requests)));
-  shardbearer::wire::PutRequest put;
-  put.key = "q";
-  put.write_id.client_id = 9;
-  for (int i = 1; i <= 2; ++i) {
-    put.value = std::to_string(i);
-    put.write_id.sequence = i;
-    writer.send_put(put);
-  }
-  shardbearer::wire::GetRequest get;
-  get.key = "q";
-  writer.send_get(get);
-  tt::TSocket* raw = nullptr;
   auto sock = std::make_shared<tt::TSocket>("127.0.0.1", port_);
-  raw = sock.get();
-  raw->setRecvTimeout(5000);
+  sock->setRecvTimeout(5000);
   sock->open();
-  std::string bytes = requests->getBufferAsString();
+  std::string bytes = PutPutGet("q", 9);
   sock->write(reinterpret_cast<const uint8_t*>(bytes.data()),
               static_cast<uint32_t>(bytes.size()));
-  shardbearer::wire::KvClient reader(std::make_shared<tp::TBinaryProtocol>(
-      std::make_shared<tt::TFramedTransport>(sock)));
+  auto reader = KvOver(sock);
   shardbearer::wire::PutResult pr;
   reader.recv_put(pr);
   const int64_t first = pr.applied_index;
@@ -395,8 +392,7 @@ TEST_F(ApiServerTest, AsyncErrorsAreTypedExceptions) {
   auto sock = std::make_shared<tt::TSocket>("127.0.0.1", port_);
   sock->setRecvTimeout(5000);
   sock->open();
-  shardbearer::wire::KvClient client(std::make_shared<tp::TBinaryProtocol>(
-      std::make_shared<tt::TFramedTransport>(sock)));
+  auto client = KvOver(sock);
   shardbearer::wire::PutRequest put;
   put.key = "k";
   put.value = "v";
@@ -427,15 +423,13 @@ TEST_F(ApiServerTest, AsyncRequestOutlivesItsConnection) {
   auto kv =
       std::make_shared<DeferredKvHandler>(milliseconds(200), milliseconds(200));
   StartServer({}, kv);
-  auto requests = std::make_shared<tt::TMemoryBuffer>();
-  shardbearer::wire::KvClient writer(std::make_shared<tp::TBinaryProtocol>(
-      std::make_shared<tt::TFramedTransport>(requests)));
   shardbearer::wire::PutRequest put;
   put.key = "left";
   put.value = "behind";
   put.write_id.client_id = 4;
   put.write_id.sequence = 1;
-  writer.send_put(put);
+  auto requests = std::make_shared<tt::TMemoryBuffer>();
+  KvOver(requests).send_put(put);
   int fd = RawConnect(port_);
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(RawWrite(fd, requests->getBufferAsString()));
@@ -461,21 +455,12 @@ TEST_F(ApiServerTest, ClientNotReadingItsAnswerHoldsNoOneElse) {
   const std::string big(6'000'000, 'b');
   ASSERT_TRUE(NewClient().Put("big", big).ok());
 
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = RawConnect(port_, /*rcvbuf=*/4096);
   ASSERT_GE(fd, 0);
-  int small = 4096;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port_));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   auto requests = std::make_shared<tt::TMemoryBuffer>();
-  shardbearer::wire::KvClient writer(std::make_shared<tp::TBinaryProtocol>(
-      std::make_shared<tt::TFramedTransport>(requests)));
   shardbearer::wire::GetRequest get;
   get.key = "big";
-  writer.send_get(get);
+  KvOver(requests).send_get(get);
   ASSERT_TRUE(RawWrite(fd, requests->getBufferAsString()));
   std::this_thread::sleep_for(milliseconds(200));  // answered, not read
 
@@ -500,13 +485,8 @@ TEST_F(ApiServerTest, ClientNotReadingItsAnswerHoldsNoOneElse) {
     reply.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
-  auto in = std::make_shared<tt::TMemoryBuffer>(
-      reinterpret_cast<uint8_t*>(reply.data()),
-      static_cast<uint32_t>(reply.size()));
-  shardbearer::wire::KvClient reader(std::make_shared<tp::TBinaryProtocol>(
-      std::make_shared<tt::TFramedTransport>(in)));
   shardbearer::wire::GetResult gr;
-  reader.recv_get(gr);
+  RepliesIn(&reply).recv_get(gr);
   EXPECT_TRUE(gr.found);
   EXPECT_EQ(gr.value.size(), big.size());
 }
@@ -518,9 +498,8 @@ TEST_F(ApiServerTest, OneConnectionCarriesMoreThanItsFrameLimit) {
   o.limits.max_frame_bytes = 2048;
   StartServer(o);
   auto sock = std::make_shared<tt::TSocket>("127.0.0.1", port_);
-  auto trans = std::make_shared<tt::TFramedTransport>(sock);
-  shardbearer::wire::KvClient raw(std::make_shared<tp::TBinaryProtocol>(trans));
-  trans->open();
+  sock->open();
+  auto raw = KvOver(sock);
   shardbearer::wire::PutRequest req;
   req.write_id.client_id = 9;
   shardbearer::wire::PutResult res;

@@ -80,10 +80,14 @@ inline int PortOf(const std::string& address) {
   return std::stoi(address.substr(address.rfind(':') + 1));
 }
 
-// A raw loopback TCP connection; -1 on failure.
-inline int RawConnect(int port) {
+// A raw loopback TCP connection; -1 on failure. With `rcvbuf`, its receive
+// buffer is set to that many bytes before connecting.
+inline int RawConnect(int port, int rcvbuf = 0) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
+  if (rcvbuf > 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  }
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
