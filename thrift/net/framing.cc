@@ -17,6 +17,14 @@ using apache::thrift::transport::TTransportException;
 
 namespace {
 constexpr uint32_t kCoalesceBytes = 4096;
+
+// The 4-byte big-endian length prefix of a frame.
+void EncodeHeader(uint32_t len, uint8_t out[4]) {
+  out[0] = static_cast<uint8_t>(len >> 24);
+  out[1] = static_cast<uint8_t>(len >> 16);
+  out[2] = static_cast<uint8_t>(len >> 8);
+  out[3] = static_cast<uint8_t>(len);
+}
 // Receive buffer: room for many requests per recv, small enough to keep
 // per connection.
 constexpr size_t kReceiveBufferBytes = 64 * 1024;
@@ -220,29 +228,19 @@ ReadResult FramedConnection::ReadFrame(std::string* payload, std::string* why) {
   return ReadResult::kOk;
 }
 
-bool FramedConnection::WriteFrame(const uint8_t* payload, size_t size,
-                                  std::string* why) {
-  if (size > limits_.max_frame_bytes) {
-    *why = "frame of " + std::to_string(size) + " bytes over max_frame_bytes=" +
-           std::to_string(limits_.max_frame_bytes);
-    return false;
-  }
-  uint32_t len = static_cast<uint32_t>(size);
-  uint8_t header[4] = {
-      static_cast<uint8_t>(len >> 24), static_cast<uint8_t>(len >> 16),
-      static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)};
+bool FramedConnection::FrameFits(size_t size, std::string* why) const {
+  if (size <= limits_.max_frame_bytes) return true;
+  *why = "frame of " + std::to_string(size) + " bytes over max_frame_bytes=" +
+         std::to_string(limits_.max_frame_bytes);
+  return false;
+}
+
+bool FramedConnection::WriteAll(const uint8_t* a, size_t an, const uint8_t* b,
+                                size_t bn, std::string* why) {
   try {
     if (interrupted_) throw std::runtime_error("connection interrupted");
-    if (len <= kCoalesceBytes) {
-      // One write (one TCP segment with NODELAY) for small frames.
-      uint8_t buf[4 + kCoalesceBytes];
-      memcpy(buf, header, 4);
-      memcpy(buf + 4, payload, len);
-      socket_->write(buf, 4 + len);
-    } else {
-      socket_->write(header, 4);
-      socket_->write(payload, len);
-    }
+    if (an > 0) socket_->write(a, static_cast<uint32_t>(an));
+    if (bn > 0) socket_->write(b, static_cast<uint32_t>(bn));
     socket_->flush();
     return true;
   } catch (const std::exception& e) {
@@ -251,21 +249,26 @@ bool FramedConnection::WriteFrame(const uint8_t* payload, size_t size,
   }
 }
 
+bool FramedConnection::WriteFrame(const uint8_t* payload, size_t size,
+                                  std::string* why) {
+  if (!FrameFits(size, why)) return false;
+  if (size > kCoalesceBytes) return FinishFrame(payload, size, 0, why);
+  // One write (one TCP segment with NODELAY) for small frames.
+  uint8_t buf[4 + kCoalesceBytes];
+  EncodeHeader(static_cast<uint32_t>(size), buf);
+  memcpy(buf + 4, payload, size);
+  return WriteAll(buf, 4 + size, nullptr, 0, why);
+}
+
 long FramedConnection::TryWriteFrame(const uint8_t* payload, size_t size,
                                      std::string* why) {
-  if (size > limits_.max_frame_bytes) {
-    *why = "frame of " + std::to_string(size) + " bytes over max_frame_bytes=" +
-           std::to_string(limits_.max_frame_bytes);
-    return -1;
-  }
+  if (!FrameFits(size, why)) return -1;
   if (interrupted_) {
     *why = "connection interrupted";
     return -1;
   }
-  const uint32_t len = static_cast<uint32_t>(size);
-  uint8_t header[4] = {
-      static_cast<uint8_t>(len >> 24), static_cast<uint8_t>(len >> 16),
-      static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)};
+  uint8_t header[4];
+  EncodeHeader(static_cast<uint32_t>(size), header);
   iovec iov[2] = {{header, 4}, {const_cast<uint8_t*>(payload), size}};
   msghdr m{};
   m.msg_iov = iov;
@@ -283,21 +286,12 @@ long FramedConnection::TryWriteFrame(const uint8_t* payload, size_t size,
 
 bool FramedConnection::FinishFrame(const uint8_t* payload, size_t size,
                                    size_t offset, std::string* why) {
-  const uint32_t len = static_cast<uint32_t>(size);
-  uint8_t header[4] = {
-      static_cast<uint8_t>(len >> 24), static_cast<uint8_t>(len >> 16),
-      static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)};
-  try {
-    if (interrupted_) throw std::runtime_error("connection interrupted");
-    if (offset < 4) socket_->write(header + offset, 4 - offset);
-    const size_t done = offset > 4 ? offset - 4 : 0;
-    if (done < size) socket_->write(payload + done, size - done);
-    socket_->flush();
-    return true;
-  } catch (const std::exception& e) {
-    *why = e.what();
-    return false;
-  }
+  uint8_t header[4];
+  EncodeHeader(static_cast<uint32_t>(size), header);
+  const size_t in_header = std::min<size_t>(offset, 4);
+  const size_t in_payload = offset - in_header;
+  return WriteAll(header + in_header, 4 - in_header, payload + in_payload,
+                  size - in_payload, why);
 }
 
 }  // namespace sb::wire

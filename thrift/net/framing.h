@@ -109,6 +109,12 @@ class FramedConnection {
   // Makes at least n bytes (n <= the buffer's capacity) available in the
   // buffer before deadline_ms: kOk, or kSlow / kError with *why.
   ReadResult Buffer(size_t n, int64_t deadline_ms, std::string* why);
+  // False with *why if a frame of `size` bytes is over max_frame_bytes.
+  bool FrameFits(size_t size, std::string* why) const;
+  // Writes a[0, an) then b[0, bn) and flushes (blocking, up to the write
+  // timeout); false with *why on error or after Interrupt().
+  bool WriteAll(const uint8_t* a, size_t an, const uint8_t* b, size_t bn,
+                std::string* why);
 
   std::shared_ptr<apache::thrift::transport::TSocket> socket_;
   FrameLimits limits_;
