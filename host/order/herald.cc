@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "host/common/promised.h"
+
 namespace sb::order {
 
 Herald::Herald(ConsensusDriver* driver, uint64_t group, OrderStateMachine* sm,
@@ -19,22 +21,16 @@ Herald::~Herald() {
 }
 
 std::future<StatusOr<CommandResult>> Herald::Propose(Command command) {
-  auto promise = std::make_shared<std::promise<StatusOr<CommandResult>>>();
-  auto f = promise->get_future();
-  Propose(std::move(command), [promise](StatusOr<CommandResult> r) {
-    promise->set_value(std::move(r));
-  });
-  return f;
+  auto [done, f] = Promised<StatusOr<CommandResult>>();
+  Propose(std::move(command), std::move(done));
+  return std::move(f);
 }
 
 std::future<ReadResult> Herald::LinearizableGet(uint16_t shard,
                                                 std::string key) {
-  auto promise = std::make_shared<std::promise<ReadResult>>();
-  auto f = promise->get_future();
-  LinearizableGet(shard, std::move(key), [promise](ReadResult r) {
-    promise->set_value(std::move(r));
-  });
-  return f;
+  auto [done, f] = Promised<ReadResult>();
+  LinearizableGet(shard, std::move(key), std::move(done));
+  return std::move(f);
 }
 
 void Herald::Propose(Command command, WriteDone done) {

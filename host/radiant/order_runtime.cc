@@ -6,6 +6,8 @@
 #include <chrono>
 #include <utility>
 
+#include "host/common/promised.h"
+
 namespace sb::radiant {
 
 namespace {
@@ -30,13 +32,6 @@ constexpr size_t kMaxInboxBytes = 64u << 20;
 // Cycles per loop round, at most: a round that never settles yields to the
 // tick and the stop flag instead of spinning forever.
 constexpr int kMaxCyclesPerRound = 1000;
-
-template <typename T>
-std::future<T> Ready(T value) {
-  std::promise<T> p;
-  p.set_value(std::move(value));
-  return p.get_future();
-}
 
 }  // namespace
 
@@ -151,11 +146,9 @@ void OrderRuntime::Wake() {
 
 std::future<StatusOr<order::CommandResult>> OrderRuntime::Propose(
     order::Command command) {
-  Status f = failure();
-  if (!f.ok()) return Ready<StatusOr<order::CommandResult>>(f);
-  auto fut = herald_->Propose(std::move(command));
-  Wake();
-  return fut;
+  auto [done, f] = Promised<StatusOr<order::CommandResult>>();
+  Propose(std::move(command), std::move(done));
+  return std::move(f);
 }
 
 void OrderRuntime::Propose(order::Command command,
@@ -176,11 +169,9 @@ void OrderRuntime::Get(uint16_t shard, std::string key,
 
 std::future<order::ReadResult> OrderRuntime::Get(uint16_t shard,
                                                  std::string key) {
-  Status f = failure();
-  if (!f.ok()) return Ready<order::ReadResult>(f);
-  auto fut = herald_->LinearizableGet(shard, std::move(key));
-  Wake();
-  return fut;
+  auto [done, f] = Promised<order::ReadResult>();
+  Get(shard, std::move(key), std::move(done));
+  return std::move(f);
 }
 
 std::vector<std::future<order::ReadResult>> OrderRuntime::MultiGet(
@@ -189,8 +180,13 @@ std::vector<std::future<order::ReadResult>> OrderRuntime::MultiGet(
   out.reserve(keys.size());
   Status f = failure();
   for (const auto& [shard, key] : keys) {
-    out.push_back(f.ok() ? herald_->LinearizableGet(shard, key)
-                         : Ready<order::ReadResult>(f));
+    auto [done, fut] = Promised<order::ReadResult>();
+    if (f.ok()) {
+      herald_->LinearizableGet(shard, key, std::move(done));
+    } else {
+      done(f);
+    }
+    out.push_back(std::move(fut));
   }
   // One wake for all: the next Pump puts them behind one read_index.
   Wake();
