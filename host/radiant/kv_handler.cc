@@ -5,6 +5,7 @@
 #include <map>
 #include <utility>
 
+#include "host/common/promised.h"
 #include "host/order/shard.h"
 #include "shardbearer/wire/Kv.h"
 
@@ -52,12 +53,24 @@ ApiError OrderKvHandler::FromStatus(const Status& s, bool write) const {
       static_cast<int32_t>(opts_.tick_ms * 10));
 }
 
-ApiOr<order::CommandResult> OrderKvHandler::Write(order::Command c,
-                                                  const wire::WriteId& id) {
+void OrderKvHandler::WriteAsync(
+    order::Command c, const wire::WriteId& id,
+    std::function<void(ApiOr<order::CommandResult>)> done) {
   c.WithSession(static_cast<uint64_t>(id.client_id),
                 static_cast<uint64_t>(id.sequence), 0);
   const uint16_t shard = c.shard;
-  auto f = rt_->Propose(std::move(c));
+  const int64_t sequence = id.sequence;
+  rt_->Propose(std::move(c),
+               [self = shared_from_this(), shard, sequence,
+                done = std::move(done)](StatusOr<order::CommandResult> r) {
+                 done(self->WriteOutcome(r, shard, sequence));
+               });
+}
+
+ApiOr<order::CommandResult> OrderKvHandler::Write(order::Command c,
+                                                  const wire::WriteId& id) {
+  auto [done, f] = Promised<ApiOr<order::CommandResult>>();
+  WriteAsync(std::move(c), id, std::move(done));
   const auto wait =
       std::chrono::milliseconds(opts_.request_timeout_ms + kWaitSlackMs);
   if (f.wait_for(wait) != std::future_status::ready) {
@@ -65,7 +78,7 @@ ApiOr<order::CommandResult> OrderKvHandler::Write(order::Command c,
         "outcome unknown, retry with the same write_id: no answer within " +
         std::to_string(wait.count()) + " ms");
   }
-  return WriteOutcome(f.get(), shard, id.sequence);
+  return f.get();
 }
 
 ApiOr<order::CommandResult> OrderKvHandler::WriteOutcome(
@@ -149,14 +162,18 @@ ApiOr<wire::MultiGetResult> OrderKvHandler::LocalMultiGet(
   return out;
 }
 
-ApiOr<wire::PutResult> OrderKvHandler::LocalPut(const wire::PutRequest& r) {
-  auto res = Write(
-      order::Command::Put(order::ShardOf(r.key, rt_->shards()), r.key, r.value),
-      r.write_id);
+ApiOr<wire::PutResult> OrderKvHandler::PutAnswer(
+    ApiOr<order::CommandResult> res) {
   if (!res.ok()) return res.error();
   wire::PutResult out;
   out.applied_index = static_cast<int64_t>(res.value().index);
   return out;
+}
+
+ApiOr<wire::PutResult> OrderKvHandler::LocalPut(const wire::PutRequest& r) {
+  return PutAnswer(Write(
+      order::Command::Put(order::ShardOf(r.key, rt_->shards()), r.key, r.value),
+      r.write_id));
 }
 
 ApiOr<wire::AppendResult> OrderKvHandler::LocalAppend(
@@ -313,20 +330,10 @@ void OrderKvHandler::PutAsync(const wire::PutRequest& r,
   if (!ServedHere(shard, r.__isset.no_forward && r.no_forward)) {
     return done(Put(r));
   }
-  order::Command c = order::Command::Put(shard, r.key, r.value);
-  c.WithSession(static_cast<uint64_t>(r.write_id.client_id),
-                static_cast<uint64_t>(r.write_id.sequence), 0);
-  const int64_t sequence = r.write_id.sequence;
-  rt_->Propose(std::move(c),
-               [self = shared_from_this(), shard, sequence,
-                done = std::move(done)](StatusOr<order::CommandResult> x) {
-                 ApiOr<order::CommandResult> res =
-                     self->WriteOutcome(x, shard, sequence);
-                 if (!res.ok()) return done(res.error());
-                 wire::PutResult out;
-                 out.applied_index = static_cast<int64_t>(res.value().index);
-                 done(std::move(out));
-               });
+  WriteAsync(order::Command::Put(shard, r.key, r.value), r.write_id,
+             [done = std::move(done)](ApiOr<order::CommandResult> res) {
+               done(PutAnswer(std::move(res)));
+             });
 }
 
 ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(

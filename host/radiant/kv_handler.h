@@ -121,10 +121,16 @@ class OrderKvHandler : public api::KvHandler,
   api::ApiOr<api::wire::MultiGetResult> LocalMultiGet(
       const api::wire::MultiGetRequest& r);
 
-  // Proposes `c` with the request's session and waits for its result,
-  // mapped to an ApiError unless the command applied with kOk.
+  // Proposes `c` with the request's session; `done` gets its result,
+  // mapped to an ApiError unless the command applied with kOk (on the
+  // order's driver thread). Write waits for it.
+  void WriteAsync(order::Command c, const api::wire::WriteId& id,
+                  std::function<void(api::ApiOr<order::CommandResult>)> done);
   api::ApiOr<order::CommandResult> Write(order::Command c,
                                          const api::wire::WriteId& id);
+  // A put's answer from its command's outcome.
+  static api::ApiOr<api::wire::PutResult> PutAnswer(
+      api::ApiOr<order::CommandResult> res);
   // A write's outcome as the client hears it.
   api::ApiOr<order::CommandResult> WriteOutcome(
       const StatusOr<order::CommandResult>& r, uint16_t shard,
