@@ -173,11 +173,12 @@ Status OrderStateMachine::Read(Table t, std::string_view key,
     *value = *it->second;
     return Status::OK();
   }
-  if (t != kSessions) return storage_->Get(ks_[t], key, value);
-  auto c = session_cache_.find(k);
-  if (c != session_cache_.end()) {
-    *value = c->second;
-    return Status::OK();
+  if (t == kSessions) {
+    auto c = session_cache_.find(k);
+    if (c != session_cache_.end()) {
+      *value = c->second;
+      return Status::OK();
+    }
   }
   return storage_->Get(ks_[t], key, value);
 }
@@ -308,13 +309,6 @@ void OrderStateMachine::OnWritten(uint64_t applied) {
 Status OrderStateMachine::SetApplied(uint64_t index, WriteBatch* batch) {
   SB_RETURN_IF_ERROR(batch->Put(ks_[kMeta], kAppliedKey, U64Value(index)));
   overlay_index_ = index;
-  return Status::OK();
-}
-
-Status OrderStateMachine::PublishApplied() {
-  auto stored = StoredAppliedIndex();
-  if (!stored.ok()) return stored.status();
-  results_.ReleaseThrough(*stored);
   return Status::OK();
 }
 

@@ -60,7 +60,7 @@
 // batch that was never written never reaches it), so the next write of the
 // same client reads memory, not storage.
 //
-// Thread safety: Apply, Snapshot*, Restore* and PublishApplied run on the
+// Thread safety: Apply, Snapshot*, Restore* and OnWritten run on the
 // driver's thread. Get, Owns and results() may be called from any thread
 // (Get reads storage directly: it sees written batches only).
 #pragma once
@@ -165,11 +165,6 @@ class OrderStateMachine : public GroupStateMachine {
   // The applied index as written to storage.
   StatusOr<uint64_t> StoredAppliedIndex() const;
 
-  // Releases the results of every entry through the stored applied index
-  // to their watchers. OnWritten already releases what the driver reports
-  // written; this catches up after batches written by other means (tests,
-  // tools).
-  Status PublishApplied();
   ApplyResults& results() { return results_; }
   // Driver thread: read_index answers go to `fn` (the order's Herald).
   void SetReadIndexHandler(std::function<void(std::string_view, uint64_t)> fn) {

@@ -243,7 +243,7 @@ bool OrderRuntime::RunUntilIdle() {
   herald_->Pump();
   for (int i = 0; i < kMaxCyclesPerRound; ++i) {
     auto n = driver_->RunCycle();
-    Status st = n.ok() ? sm_->PublishApplied() : n.status();
+    const Status st = n.status();
     if (!st.ok()) {
       spdlog::critical("order {} stopped: {}", opts_.order_id, st.ToString());
       std::lock_guard<std::mutex> l(mu_);

@@ -8,9 +8,10 @@
 //   1. Tick the driver every [cluster] tick_ms (elections, heartbeats);
 //   2. hand the consensus messages that arrived (Deliver) to the driver;
 //   3. Herald::Pump (queued writes become proposals, queued reads one
-//      read_index), then RunCycle while any group has work, each cycle
-//      followed by PublishApplied (results of written batches reach their
-//      futures) and Pump (reads whose index is applied are served);
+//      read_index), then RunCycle while any group has work (results of
+//      written batches reach their requests as the driver reports the
+//      batches written), each cycle followed by Pump (reads whose index is
+//      applied are served);
 //   4. sleep on a condition variable until the next tick or until a request
 //      or a message is queued.
 //

@@ -228,7 +228,7 @@ void OrdersCluster::RunUntilIdle(Radiant* r) {
   r->herald->Pump();
   for (int i = 0; i < kMaxCyclesPerRound; ++i) {
     auto n = r->driver->RunCycle();
-    Status st = n.ok() ? r->sm->PublishApplied() : n.status();
+    const Status st = n.status();
     if (!st.ok()) {
       Fail("radiant " + std::to_string(r->id) + " stopped: " + st.ToString());
       return;

@@ -9,7 +9,7 @@
 // Propose, linearizable reads via LinearizableGet / read_index). Its loop is
 // the runtime's: Tick the driver every tick; after a tick, a delivered
 // message or a queued request, Pump the herald, then RunCycle while any group
-// has work, each cycle followed by PublishApplied and Pump. The herald's
+// has work, each cycle followed by Pump. The herald's
 // clocks are the simulation's (one tick = 10 ms).
 //
 // Radiants talk through sb::Transport instances on an in-process network
