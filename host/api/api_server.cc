@@ -340,6 +340,13 @@ void Settle(AsyncState* state) {
   state->cv.notify_all();
 }
 
+// An answer could not be written: logged, and the reader closes the
+// connection (state->mu held, state->conn set).
+void ReplyFailed(AsyncState* state, const std::string& why) {
+  state->log(3, "api: reply to " + state->conn->peer() + " failed: " + why);
+  state->conn->Interrupt();
+}
+
 // Writes the rest of an answer, from byte `offset` on (SlowWriter).
 void FinishReply(const std::shared_ptr<AsyncState>& state,
                  const std::shared_ptr<TMemoryBuffer>& buf, size_t offset) {
@@ -350,8 +357,7 @@ void FinishReply(const std::shared_ptr<AsyncState>& state,
     uint32_t len = 0;
     buf->getBuffer(&data, &len);
     if (!state->conn->FinishFrame(data, len, offset, &why)) {
-      state->log(3, "api: reply to " + state->conn->peer() + " failed: " + why);
-      state->conn->Interrupt();  // the reader sees it and closes
+      ReplyFailed(state.get(), why);
     }
   }
   Settle(state.get());
@@ -374,8 +380,7 @@ void WriteReply(const std::shared_ptr<AsyncState>& state,
   buf->getBuffer(&data, &len);
   const long n = state->conn->TryWriteFrame(data, len, &why);
   if (n < 0) {
-    state->log(3, "api: reply to " + state->conn->peer() + " failed: " + why);
-    state->conn->Interrupt();
+    ReplyFailed(state.get(), why);
     return Settle(state.get());
   }
   if (static_cast<size_t>(n) == size_t{len} + 4) return Settle(state.get());
@@ -444,7 +449,7 @@ void Dispatch(const std::shared_ptr<AsyncState>& state, const char* method,
         Answer(&res.success, std::move(r));
         res.__isset.success = true;
       });
-    } catch (const std::exception& e) {
+    } catch (const std::exception&) {
       error = "internal error answering the request";
     }
     SendReply(state, method, seqid, res, error);
