@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <deque>
+#include <list>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -39,13 +40,12 @@ class FrameView : public TMemoryBuffer {
   // Reads `frame` (which must outlive the reads) from its first byte. The
   // message-size budget, which every string and container length read is
   // checked against, becomes the frame's size.
-  void Observe(std::string& frame) {
-    TMemoryBuffer view(reinterpret_cast<uint8_t*>(frame.data()),
-                       static_cast<uint32_t>(frame.size()), OBSERVE,
+  void Observe(uint8_t* frame, size_t len) {
+    TMemoryBuffer view(frame, static_cast<uint32_t>(len), OBSERVE,
                        configuration_);
     swap(view);
     resetConsumedMessageSize();  // back to the configured maximum, then
-    resetConsumedMessageSize(static_cast<long>(frame.size()));  // shrunk
+    resetConsumedMessageSize(static_cast<long>(len));  // shrunk
   }
 };
 
@@ -227,85 +227,103 @@ class AdminService : public wire::AdminIf {
   std::shared_ptr<AdminHandler> h_;
 };
 
-// ---- Asynchronous get and put ---------------------------------------------
-//
-// On plaintext connections a get or put is handed to KvHandler::GetAsync /
-// PutAsync and the connection's thread goes back to reading: the answer is
-// written by whichever thread completes it (the order's driver thread), so
-// the connection thread does not sleep twice per request (once for the
-// request, once for the answer). At most one request of a connection is in
-// flight: the next frame is dispatched only after the previous answer was
-// written, so answers leave in request order. (TLS connections keep the
-// synchronous path: one TLS session must not be read and written by two
-// threads at once.)
-
 }  // namespace
 
-// Finishes answers a client did not take at once (its socket buffer was
-// full), one at a time on its own thread, so the thread that completed the
-// request (an order's driver) never waits for a client. A client that
-// stops reading holds back only the other slow answers, each at most the
-// write timeout.
-class SlowWriter {
+// ---- Plaintext connections: the event loop --------------------------------
+//
+// Plaintext connections are read by the EventServer's loop thread, which
+// must not block. Get and put go to KvHandler::GetAsync / PutAsync when the
+// handler can answer them without blocking (the order's driver thread then
+// encodes and writes the answer). Every other request (and a get or put the
+// handler leaves to the synchronous path, such as one forwarded to another
+// radiant) runs on a worker thread. Either way the EventServer keeps one
+// request per connection in flight, so answers leave in request order.
+// (TLS connections keep a thread each: one TLS session must not be read and
+// written by two threads at once.)
+
+// Threads for the requests that may block, created as they are needed (at
+// most `max_threads`, one per open connection is all that can be busy) and
+// ended after a minute without work.
+class Workers {
  public:
-  SlowWriter() : thread_([this] { Run(); }) {}
-  ~SlowWriter() { Stop(); }
-  // False once stopped: the caller finishes the write itself.
-  bool Push(std::function<void()> task) {
+  explicit Workers(int max_threads) : max_(max_threads) {}
+  ~Workers() { Stop(); }
+
+  void Post(std::function<void()> task) {
+    std::list<std::thread> finished;
     {
       std::lock_guard<std::mutex> l(mu_);
-      if (stop_) return false;
+      finished.swap(finished_);
       tasks_.push_back(std::move(task));
+      if (idle_ > 0 || static_cast<int>(threads_.size()) >= max_) {
+        cv_.notify_one();
+      } else {
+        threads_.emplace_back();
+        auto self = std::prev(threads_.end());
+        try {
+          *self = std::thread([this, self] { Run(self); });
+        } catch (...) {
+          // No thread for it: the task is not run, the caller learns why.
+          threads_.erase(self);
+          tasks_.pop_back();
+          throw;
+        }
+      }
     }
-    cv_.notify_one();
-    return true;
+    for (std::thread& t : finished) t.join();
   }
-  // Finishes what is queued, then stops. Idempotent.
+
+  // Finishes the queued tasks, then joins every thread. Idempotent.
   void Stop() {
+    std::list<std::thread> all;
     {
       std::lock_guard<std::mutex> l(mu_);
       stop_ = true;
+      all.swap(threads_);
+      all.splice(all.end(), finished_);
     }
-    cv_.notify_one();
-    if (thread_.joinable()) thread_.join();
+    cv_.notify_all();
+    for (std::thread& t : all) t.join();
   }
 
  private:
-  void Run() {
+  void Run(std::list<std::thread>::iterator self) {
     std::unique_lock<std::mutex> l(mu_);
     for (;;) {
-      cv_.wait(l, [&] { return stop_ || !tasks_.empty(); });
-      if (tasks_.empty()) return;
+      ++idle_;
+      const bool woken = cv_.wait_for(l, std::chrono::minutes(1),
+                                      [&] { return stop_ || !tasks_.empty(); });
+      --idle_;
+      if (tasks_.empty()) {
+        if (stop_) return;
+        if (!woken) {
+          // Idle for a minute: leave; the next Post joins this thread.
+          finished_.splice(finished_.end(), threads_, self);
+          return;
+        }
+        continue;
+      }
       std::function<void()> task = std::move(tasks_.front());
       tasks_.pop_front();
       l.unlock();
       task();
+      task = nullptr;
       l.lock();
     }
   }
+
+  const int max_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> tasks_;
+  std::list<std::thread> threads_, finished_;
+  int idle_ = 0;
   bool stop_ = false;
-  std::thread thread_;
 };
 
 namespace {
 
-// What a connection shares with the completions of its requests.
-struct AsyncState {
-  std::mutex mu;
-  std::condition_variable cv;
-  sb::wire::FramedConnection* conn = nullptr;  // null once Serve returned
-  bool busy = false;                           // a request is in flight
-  std::function<void(int, const std::string&)> log;
-  std::shared_ptr<SlowWriter> slow;
-};
-
-// Longest a connection waits for its request in flight before it gives up
-// on the connection (the order answers every request within its request
-// timeout; this only covers a stalled driver).
-constexpr auto kAsyncWait = std::chrono::seconds(60);
+using sb::wire::EventConnection;
 
 // Runs `fn`, turning the IDL exceptions it throws into `res`'s exception
 // fields, as the generated processor does.
@@ -334,98 +352,68 @@ void Capture(Result* res, Fn&& fn) {
   }
 }
 
-// Marks the connection free (state->mu held).
-void Settle(AsyncState* state) {
-  state->busy = false;
-  state->cv.notify_all();
-}
+// An encoding buffer a thread keeps for its replies (Reply copies what the
+// socket does not take, so it is free again at once). One that grew past
+// 1 MiB for a large answer is let go after it.
+struct ReplyBuffer {
+  std::shared_ptr<TMemoryBuffer> buf = std::make_shared<TMemoryBuffer>();
+  std::shared_ptr<TBinaryProtocol> proto =
+      std::make_shared<TBinaryProtocol>(buf);
 
-// An answer could not be written: logged, and the reader closes the
-// connection (state->mu held, state->conn set).
-void ReplyFailed(AsyncState* state, const std::string& why) {
-  state->log(3, "api: reply to " + state->conn->peer() + " failed: " + why);
-  state->conn->Interrupt();
-}
-
-// Writes the rest of an answer, from byte `offset` on (SlowWriter).
-void FinishReply(const std::shared_ptr<AsyncState>& state,
-                 const std::shared_ptr<TMemoryBuffer>& buf, size_t offset) {
-  std::lock_guard<std::mutex> l(state->mu);
-  if (state->conn != nullptr) {
-    std::string why;
+  static ReplyBuffer& Mine() {
+    if (!mine) mine = std::make_unique<ReplyBuffer>();
+    mine->buf->resetBuffer();
+    return *mine;
+  }
+  // Writes the buffered reply to conn.
+  void Send(const std::shared_ptr<EventConnection>& conn) {
     uint8_t* data = nullptr;
     uint32_t len = 0;
     buf->getBuffer(&data, &len);
-    if (!state->conn->FinishFrame(data, len, offset, &why)) {
-      ReplyFailed(state.get(), why);
+    if (len == 0) {
+      conn->NoReply();  // a oneway call
+    } else {
+      conn->Reply(data, len);
     }
+    if (len > (1u << 20)) mine.reset();
   }
-  Settle(state.get());
-}
-
-// Writes one encoded answer (null: none could be encoded; the connection
-// closes) as far as the socket takes it at once; the SlowWriter finishes
-// the rest.
-void WriteReply(const std::shared_ptr<AsyncState>& state,
-                std::shared_ptr<TMemoryBuffer> buf) {
-  std::unique_lock<std::mutex> l(state->mu);
-  if (state->conn == nullptr) return Settle(state.get());
-  if (buf == nullptr) {
-    state->conn->Interrupt();
-    return Settle(state.get());
-  }
-  std::string why;
-  uint8_t* data = nullptr;
-  uint32_t len = 0;
-  buf->getBuffer(&data, &len);
-  const long n = state->conn->TryWriteFrame(data, len, &why);
-  if (n < 0) {
-    ReplyFailed(state.get(), why);
-    return Settle(state.get());
-  }
-  if (static_cast<size_t>(n) == size_t{len} + 4) return Settle(state.get());
-  l.unlock();
-  // Still busy: the connection dispatches nothing before this is written.
-  auto finish = [state, buf, n] {
-    FinishReply(state, buf, static_cast<size_t>(n));
-  };
-  if (!state->slow->Push(finish)) finish();
-}
+  static thread_local std::unique_ptr<ReplyBuffer> mine;
+};
+thread_local std::unique_ptr<ReplyBuffer> ReplyBuffer::mine;
 
 // Encodes the reply message for `result` (or, with `error`, a
-// TApplicationException) and writes it, on the completing thread. (Handing
-// answers to a writer thread instead was measured slower: one more
-// hand-off, and that thread is preempted by every client it wakes.)
+// TApplicationException) and writes it, on the calling thread.
 template <typename Result>
-void SendReply(const std::shared_ptr<AsyncState>& state, const char* method,
+void SendReply(const std::shared_ptr<EventConnection>& conn, const char* method,
                int32_t seqid, const Result& result, const char* error) {
-  auto buf = std::make_shared<TMemoryBuffer>();
-  TBinaryProtocol proto(buf);
+  ReplyBuffer& out = ReplyBuffer::Mine();
   try {
     if (error != nullptr) {
       apache::thrift::TApplicationException x(error);
-      proto.writeMessageBegin(method, apache::thrift::protocol::T_EXCEPTION,
-                              seqid);
-      x.write(&proto);
+      out.proto->writeMessageBegin(
+          method, apache::thrift::protocol::T_EXCEPTION, seqid);
+      x.write(out.proto.get());
     } else {
-      proto.writeMessageBegin(method, apache::thrift::protocol::T_REPLY, seqid);
-      result.write(&proto);
+      out.proto->writeMessageBegin(method, apache::thrift::protocol::T_REPLY,
+                                   seqid);
+      result.write(out.proto.get());
     }
-    proto.writeMessageEnd();
+    out.proto->writeMessageEnd();
   } catch (const std::exception& e) {
-    buf.reset();
-    state->log(3, std::string("api: encoding a reply: ") + e.what());
+    return conn->Close(3, std::string("encoding a reply failed: ") + e.what());
   }
-  WriteReply(state, std::move(buf));
+  out.Send(conn);
 }
 
-// Decodes the arguments of `method` from `in`, validates them and starts
-// the handler's asynchronous form; the completion writes the reply.
-template <typename Args, typename Result, typename Reply, typename Start,
-          typename Validate>
-void Dispatch(const std::shared_ptr<AsyncState>& state, const char* method,
-              int32_t seqid, TBinaryProtocol* in, Validate&& validate,
-              Start&& start) {
+// Decodes the arguments of `method` from `in` and validates them; then
+// starts the handler's asynchronous form or, when it leaves the request to
+// the synchronous one, runs that on a worker. The reply is written by the
+// thread that completes the request.
+template <typename Args, typename Result, typename Reply, typename Validate,
+          typename Start, typename Sync>
+void Dispatch(const std::shared_ptr<EventConnection>& conn, const char* method,
+              int32_t seqid, TBinaryProtocol* in, Workers* workers,
+              Validate&& validate, Start&& start, Sync&& sync) {
   Args args;
   args.read(in);
   in->readMessageEnd();
@@ -436,12 +424,8 @@ void Dispatch(const std::shared_ptr<AsyncState>& state, const char* method,
     validate(args.request);
     valid = true;
   });
-  {
-    std::lock_guard<std::mutex> l(state->mu);
-    state->busy = true;
-  }
-  if (!valid) return SendReply(state, method, seqid, invalid, nullptr);
-  start(args.request, [state, method, seqid](ApiOr<Reply> r) {
+  if (!valid) return SendReply(conn, method, seqid, invalid, nullptr);
+  KvHandler::Done<Reply> done = [conn, method, seqid](ApiOr<Reply> r) {
     Result res;
     const char* error = nullptr;
     try {
@@ -452,8 +436,11 @@ void Dispatch(const std::shared_ptr<AsyncState>& state, const char* method,
     } catch (const std::exception&) {
       error = "internal error answering the request";
     }
-    SendReply(state, method, seqid, res, error);
-  });
+    SendReply(conn, method, seqid, res, error);
+  };
+  if (start(args.request, done)) return;
+  workers->Post([request = std::move(args.request), done = std::move(done),
+                 sync = std::forward<Sync>(sync)] { done(sync(request)); });
 }
 
 const std::set<std::string>& AdminMethods() {
@@ -464,7 +451,108 @@ const std::set<std::string>& AdminMethods() {
   return m;
 }
 
+// Checks a request frame's encoding and reads its message header from `in`
+// (which then points at the frame's start again). False + *why when the
+// frame is malformed or not a call.
+bool PeekCall(uint8_t* frame, size_t len, FrameView* in, TBinaryProtocol* peek,
+              std::string* name, TMessageType* type, int32_t* seqid,
+              std::string* why) {
+  if (!sb::wire::CheckBinaryMessage(frame, len, why)) return false;
+  try {
+    in->Observe(frame, len);
+    peek->readMessageBegin(*name, *type, *seqid);
+  } catch (const std::exception& e) {
+    *why = e.what();
+    return false;
+  }
+  if (*type != apache::thrift::protocol::T_CALL &&
+      *type != apache::thrift::protocol::T_ONEWAY) {
+    *why = "message type " + std::to_string(*type) + " is not a call";
+    return false;
+  }
+  // Rewind (the message-size budget counts consumed bytes).
+  in->Observe(frame, len);
+  return true;
+}
+
 }  // namespace
+
+// The loop thread's decoding state: one request is decoded at a time.
+struct ApiServer::Decoder {
+  explicit Decoder(uint32_t max_frame_bytes)
+      : in(std::make_shared<FrameView>(
+            sb::wire::BoundedConfig(max_frame_bytes))),
+        peek(std::make_shared<TBinaryProtocol>(in)),
+        proto(std::make_shared<TBinaryProtocol>(in)) {
+    peek->setStrict(true, true);
+  }
+  std::shared_ptr<FrameView> in;
+  std::shared_ptr<TBinaryProtocol> peek, proto;
+};
+
+void ApiServer::OnFrame(const std::shared_ptr<EventConnection>& conn,
+                        uint8_t* frame, size_t len) {
+  std::string name, why;
+  TMessageType type;
+  int32_t seqid = 0;
+  Decoder& d = *decoder_;
+  if (!PeekCall(frame, len, d.in.get(), d.peek.get(), &name, &type, &seqid,
+                &why)) {
+    return conn->Close(3, "malformed request (" + why + ")");
+  }
+  try {
+    if (type == apache::thrift::protocol::T_CALL &&
+        (name == "get" || name == "put")) {
+      d.proto->readMessageBegin(name, type, seqid);
+      Validator v(options_.limits);
+      if (name == "get") {
+        Dispatch<wire::Kv_get_args, wire::Kv_get_result, wire::GetResult>(
+            conn, "get", seqid, d.proto.get(), workers_.get(),
+            [&](const wire::GetRequest& q) { v.Key(q.key); },
+            [&](const wire::GetRequest& q,
+                KvHandler::Done<wire::GetResult>& done) {
+              return kv_->GetAsync(q, done);
+            },
+            [kv = kv_](const wire::GetRequest& q) { return kv->Get(q); });
+      } else {
+        Dispatch<wire::Kv_put_args, wire::Kv_put_result, wire::PutResult>(
+            conn, "put", seqid, d.proto.get(), workers_.get(),
+            [&](const wire::PutRequest& q) {
+              v.Key(q.key);
+              v.Value(q.value);
+              v.Write(q.write_id);
+            },
+            [&](const wire::PutRequest& q,
+                KvHandler::Done<wire::PutResult>& done) {
+              return kv_->PutAsync(q, done);
+            },
+            [kv = kv_](const wire::PutRequest& q) { return kv->Put(q); });
+      }
+      return;
+    }
+  } catch (const apache::thrift::TException& e) {
+    return conn->Close(3, std::string("malformed request (") + e.what() + ")");
+  }
+  // Everything else is answered by the generated processor on a worker,
+  // from its own copy of the frame.
+  workers_->Post([this, conn,
+                  request = std::string(reinterpret_cast<char*>(frame), len),
+                  admin = AdminMethods().count(name) > 0]() mutable {
+    thread_local Decoder d(options_.limits.MaxFrameBytes());
+    ReplyBuffer& out = ReplyBuffer::Mine();
+    bool ok = false;
+    std::string why = "request could not be processed";
+    try {
+      d.in->Observe(reinterpret_cast<uint8_t*>(request.data()), request.size());
+      ok = (admin ? admin_processor_ : kv_processor_)
+               ->process(d.proto, out.proto, nullptr);
+    } catch (const std::exception& e) {
+      why = std::string("malformed request (") + e.what() + ")";
+    }
+    if (!ok) return conn->Close(3, why);
+    out.Send(conn);
+  });
+}
 
 ApiServerOptions ApiServerOptionsFromConfig(const NodeConfig& config) {
   ApiServerOptions o;
@@ -493,7 +581,6 @@ Status ApiServer::Start(const ApiServerOptions& options) {
       spdlog::log(static_cast<spdlog::level::level_enum>(level), "{}", m);
     };
   }
-  slow_ = std::make_shared<SlowWriter>();
   kv_processor_ = std::make_shared<wire::KvProcessor>(
       std::make_shared<KvService>(kv_, options_.limits));
   admin_processor_ = std::make_shared<wire::AdminProcessor>(
@@ -507,142 +594,93 @@ Status ApiServer::Start(const ApiServerOptions& options) {
   so.limits.write_timeout_ms = options_.read_timeout_ms;
   so.name = "api";
   so.log = options_.log;
+  std::string why;
   if (options_.tls.enabled()) {
-    std::string why;
     so.tls = sb::wire::TlsContext::Create(options_.tls, true, &why);
     if (!so.tls) return Status::InvalidArgument("api: " + why);
+    if (!tls_server_.Start(
+            so, [this](sb::wire::FramedConnection& c) { ServeTls(c); }, &why)) {
+      return Status::IOError("api: " + why);
+    }
+    return Status::OK();
   }
-  std::string why;
+  decoder_ = std::make_unique<Decoder>(so.limits.max_frame_bytes);
+  workers_ = std::make_unique<Workers>(options_.max_connections);
   if (!server_.Start(
-          so, [this](sb::wire::FramedConnection& c) { Serve(c); }, &why)) {
+          so,
+          [this](const std::shared_ptr<EventConnection>& c, uint8_t* frame,
+                 size_t len) { OnFrame(c, frame, len); },
+          &why)) {
     return Status::IOError("api: " + why);
   }
   return Status::OK();
 }
 
 void ApiServer::Stop() {
-  // Connections first: each waits for its request in flight, whose answer
-  // the slow writer may still be writing.
+  // The loop first: it waits (bounded) for the requests in flight to be
+  // answered, some of them by workers.
   server_.Stop();
-  if (slow_) slow_->Stop();
+  tls_server_.Stop();
+  if (workers_) workers_->Stop();
 }
 
-void ApiServer::Serve(sb::wire::FramedConnection& conn) {
+std::string ApiServer::address() const {
+  return options_.tls.enabled() ? tls_server_.address() : server_.address();
+}
+int ApiServer::open_connections() const {
+  return options_.tls.enabled() ? tls_server_.open_connections()
+                                : server_.open_connections();
+}
+uint64_t ApiServer::refused_connections() const {
+  return options_.tls.enabled() ? tls_server_.refused_connections()
+                                : server_.refused_connections();
+}
+
+void ApiServer::ServeTls(sb::wire::FramedConnection& conn) {
   std::string frame, why;
-  // Requests answered asynchronously (see AsyncState). Before this returns
-  // (and the connection is destroyed), the one in flight is waited for,
-  // and later completions find no connection.
-  auto async = std::make_shared<AsyncState>();
-  async->conn = &conn;
-  async->log = options_.log;
-  async->slow = slow_;
-  const bool async_kv = !options_.tls.enabled();
-  auto settled = [&] {
-    std::unique_lock<std::mutex> l(async->mu);
-    return async->cv.wait_for(l, kAsyncWait, [&] { return !async->busy; });
-  };
-  struct Detach {
-    std::shared_ptr<AsyncState> s;
-    std::function<bool()> settled;
-    ~Detach() {
-      settled();
-      std::lock_guard<std::mutex> l(s->mu);
-      s->conn = nullptr;
-    }
-  } detach{async, settled};
-  // Request and reply buffers and their protocols live as long as the
-  // connection: a request allocates none of them.
-  auto in = std::make_shared<FrameView>(
-      sb::wire::BoundedConfig(conn.limits().max_frame_bytes));
-  auto peek_proto = std::make_shared<TBinaryProtocol>(in);
-  peek_proto->setStrict(true, true);
-  auto in_proto = std::make_shared<TBinaryProtocol>(in);
+  // Decoding state and the reply buffer live as long as the connection: a
+  // request allocates none of them.
+  Decoder d(conn.limits().max_frame_bytes);
   auto out = std::make_shared<TMemoryBuffer>();
   auto out_proto = std::make_shared<TBinaryProtocol>(out);
+  const std::string closing = "api: closing connection from " + conn.peer();
   for (;;) {
     sb::wire::ReadResult r = conn.ReadFrame(&frame, &why);
     if (r == sb::wire::ReadResult::kClosed) return;
-    if (!settled()) {
-      options_.log(3, "api: closing connection from " + conn.peer() +
-                          ": no answer to its request in flight");
-      return;
-    }
     if (r != sb::wire::ReadResult::kOk) {
       // Idle clients and our own shutdown are routine; the rest is bad input.
       bool routine = r == sb::wire::ReadResult::kIdle || conn.interrupted();
-      options_.log(routine ? 1 : 3,
-                   "api: closing connection from " + conn.peer() + ": " +
-                       sb::wire::ReadResultName(r) + " (" + why + ")");
+      options_.log(
+          routine ? 1 : 3,
+          closing + ": " + sb::wire::ReadResultName(r) + " (" + why + ")");
       return;
     }
-    // Step 1: check the encoding, then peek the method name to pick the service
-    // (names are unique).
+    // Check the encoding and peek the method name to pick the service
+    // (names are unique); the generated processor decodes and answers.
+    auto* bytes = reinterpret_cast<uint8_t*>(frame.data());
     std::string name;
     TMessageType type;
     int32_t seqid;
-    bool ok = true;
-    if (!sb::wire::CheckBinaryMessage(
-            reinterpret_cast<const uint8_t*>(frame.data()), frame.size(),
-            &why)) {
-      options_.log(3, "api: closing connection from " + conn.peer() +
-                          ": malformed request (" + why + ")");
+    if (!PeekCall(bytes, frame.size(), d.in.get(), d.peek.get(), &name, &type,
+                  &seqid, &why)) {
+      options_.log(3, closing + ": malformed request (" + why + ")");
       return;
     }
+    bool ok = false;
     try {
-      in->Observe(frame);
-      peek_proto->readMessageBegin(name, type, seqid);
-      if (type != apache::thrift::protocol::T_CALL &&
-          type != apache::thrift::protocol::T_ONEWAY) {
-        throw std::runtime_error("message type " + std::to_string(type) +
-                                 " is not a call");
-      }
-      // Step 2: rewind and let the generated processor decode and answer.
-      // (Observe again: the message-size budget counts consumed bytes.)
-      in->Observe(frame);
-      if (async_kv && type == apache::thrift::protocol::T_CALL &&
-          (name == "get" || name == "put")) {
-        // Get and put answer later, from the completing thread.
-        Validator v(options_.limits);
-        in_proto->readMessageBegin(name, type, seqid);
-        if (name == "get") {
-          Dispatch<wire::Kv_get_args, wire::Kv_get_result, wire::GetResult>(
-              async, "get", seqid, in_proto.get(),
-              [&](const wire::GetRequest& q) { v.Key(q.key); },
-              [&](const wire::GetRequest& q,
-                  KvHandler::Done<wire::GetResult> d) {
-                kv_->GetAsync(q, std::move(d));
-              });
-        } else {
-          Dispatch<wire::Kv_put_args, wire::Kv_put_result, wire::PutResult>(
-              async, "put", seqid, in_proto.get(),
-              [&](const wire::PutRequest& q) {
-                v.Key(q.key);
-                v.Value(q.value);
-                v.Write(q.write_id);
-              },
-              [&](const wire::PutRequest& q,
-                  KvHandler::Done<wire::PutResult> d) {
-                kv_->PutAsync(q, std::move(d));
-              });
-        }
-        continue;
-      }
       auto& processor =
           AdminMethods().count(name) ? admin_processor_ : kv_processor_;
       out->resetBuffer();
-      ok = processor->process(in_proto, out_proto, nullptr);
+      ok = processor->process(d.proto, out_proto, nullptr);
     } catch (const std::exception& e) {
-      options_.log(3, "api: closing connection from " + conn.peer() +
-                          ": malformed request (" + e.what() + ")");
+      options_.log(3, closing + ": malformed request (" + e.what() + ")");
       return;
     }
     if (!ok) {
-      options_.log(3, "api: closing connection from " + conn.peer() +
-                          ": request could not be processed");
+      options_.log(3, closing + ": request could not be processed");
       return;
     }
-    // Step 3: one reply frame (none for oneway calls), written straight
-    // from the output buffer.
+    // One reply frame (none for oneway calls), straight from the buffer.
     uint8_t* reply = nullptr;
     uint32_t reply_len = 0;
     out->getBuffer(&reply, &reply_len);

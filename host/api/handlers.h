@@ -7,9 +7,9 @@
 // answers a result or an ApiError; it never throws. The server maps each
 // ApiError kind to the IDL exception of the same name.
 //
-// Thread safety: handlers are called concurrently from many connection
-// threads; implementations must be thread-safe. A call may block (waiting for
-// consensus) but should respect its own timeout and answer kTimeout.
+// Thread safety: handlers are called concurrently from many threads;
+// implementations must be thread-safe. A synchronous call may block (waiting
+// for consensus) but should respect its own timeout and answer kTimeout.
 #pragma once
 
 #include <cstdint>
@@ -110,17 +110,20 @@ class KvHandler {
   virtual ApiOr<wire::MultiGetResult> MultiGet(
       const wire::MultiGetRequest& r) = 0;
 
-  // Asynchronous get and put, for the API server's plaintext connections:
-  // `done` is called exactly once, on any thread, possibly before the call
-  // returns; it must not block. The defaults answer from the synchronous
-  // forms on the calling thread.
+  // Asynchronous get and put, for the API server's plaintext connections,
+  // which are read by one event-loop thread that must not block. A handler
+  // that can answer without blocking takes `done` (moves it out) and
+  // returns true: `done` is then called exactly once, on any thread,
+  // possibly before the call returns, and must not block. Otherwise it
+  // returns false and leaves `done` alone: the server then calls the
+  // synchronous form on a thread that may wait. The defaults return false.
   template <typename T>
   using Done = std::function<void(ApiOr<T>)>;
-  virtual void GetAsync(const wire::GetRequest& r, Done<wire::GetResult> done) {
-    done(Get(r));
+  virtual bool GetAsync(const wire::GetRequest&, Done<wire::GetResult>&) {
+    return false;
   }
-  virtual void PutAsync(const wire::PutRequest& r, Done<wire::PutResult> done) {
-    done(Put(r));
+  virtual bool PutAsync(const wire::PutRequest&, Done<wire::PutResult>&) {
+    return false;
   }
 };
 

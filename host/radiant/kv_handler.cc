@@ -313,27 +313,25 @@ bool OrderKvHandler::ServedHere(uint16_t shard, bool no_forward) const {
   return TargetOf(shard, no_forward).kind == Target::kLocal;
 }
 
-void OrderKvHandler::GetAsync(const wire::GetRequest& r,
-                              Done<wire::GetResult> done) {
+bool OrderKvHandler::GetAsync(const wire::GetRequest& r,
+                              Done<wire::GetResult>& done) {
   const uint16_t shard = ShardOf(r.key);
-  if (!ServedHere(shard, r.__isset.no_forward && r.no_forward)) {
-    return done(Get(r));
-  }
+  if (!ServedHere(shard, r.__isset.no_forward && r.no_forward)) return false;
   rt_->Get(shard, r.key,
            [self = shared_from_this(), done = std::move(done)](
                order::ReadResult x) { done(self->ReadOutcome(std::move(x))); });
+  return true;
 }
 
-void OrderKvHandler::PutAsync(const wire::PutRequest& r,
-                              Done<wire::PutResult> done) {
+bool OrderKvHandler::PutAsync(const wire::PutRequest& r,
+                              Done<wire::PutResult>& done) {
   const uint16_t shard = ShardOf(r.key);
-  if (!ServedHere(shard, r.__isset.no_forward && r.no_forward)) {
-    return done(Put(r));
-  }
+  if (!ServedHere(shard, r.__isset.no_forward && r.no_forward)) return false;
   WriteAsync(order::Command::Put(shard, r.key, r.value), r.write_id,
              [done = std::move(done)](ApiOr<order::CommandResult> res) {
                done(PutAnswer(std::move(res)));
              });
+  return true;
 }
 
 ApiOr<wire::MultiGetResult> OrderKvHandler::MultiGet(

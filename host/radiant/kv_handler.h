@@ -37,7 +37,8 @@
 // their 64-bit patterns.
 //
 // Thread safety: all methods may be called concurrently (the runtime's
-// queues are locked); each call blocks its connection thread only.
+// queues are locked); a synchronous call blocks its calling thread only, and
+// GetAsync/PutAsync never block.
 #pragma once
 
 #include <chrono>
@@ -87,11 +88,11 @@ class OrderKvHandler : public api::KvHandler,
   // Served here without waiting when the request says no_forward (or there
   // is nowhere to forward) and this radiant's order owns the key: the
   // answer comes on the order's driver thread. Everything else (a hop to
-  // another radiant, WrongGroup) takes the synchronous path.
-  void GetAsync(const api::wire::GetRequest& r,
-                Done<api::wire::GetResult> done) override;
-  void PutAsync(const api::wire::PutRequest& r,
-                Done<api::wire::PutResult> done) override;
+  // another radiant, WrongGroup) is left to the synchronous path.
+  bool GetAsync(const api::wire::GetRequest& r,
+                Done<api::wire::GetResult>& done) override;
+  bool PutAsync(const api::wire::PutRequest& r,
+                Done<api::wire::PutResult>& done) override;
 
  private:
   struct Target {

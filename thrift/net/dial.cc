@@ -1,7 +1,14 @@
 // thrift/net/dial.cc — see dial.h.
 #include "thrift/net/dial.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 namespace sb::wire {
@@ -25,6 +32,67 @@ class CaOnlyAccessManager : public AccessManager {
 };
 
 }  // namespace
+
+int ListenTcp(const std::string& address, std::string* bound, int* port,
+              std::string* why) {
+  HostPort hp;
+  if (!ParseHostPort(address, &hp, why)) return -1;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  const std::string service = std::to_string(hp.port);
+  int gai = getaddrinfo(hp.host.empty() ? nullptr : hp.host.c_str(),
+                        service.c_str(), &hints, &res);
+  if (gai != 0) {
+    *why = "cannot resolve " + address + ": " + gai_strerror(gai);
+    return -1;
+  }
+  int fd = -1;
+  std::string err;
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+        ::listen(fd, 128) == 0) {
+      break;
+    }
+    err = strerror(errno);
+    ::close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd < 0) {
+    *why = "cannot listen on " + address + ": " + err;
+    return -1;
+  }
+  sockaddr_storage ss{};
+  socklen_t sl = sizeof ss;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &sl);
+  const std::string host = AddressText(ss, port);
+  *bound = ss.ss_family == AF_INET6 ? "[" + host + "]:" + std::to_string(*port)
+                                    : host + ":" + std::to_string(*port);
+  return fd;
+}
+
+std::string AddressText(const sockaddr_storage& ss, int* port) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  int p = 0;
+  if (ss.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    p = ntohs(a->sin6_port);
+  } else if (ss.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    p = ntohs(a->sin_port);
+  }
+  if (port != nullptr) *port = p;
+  return host;
+}
 
 bool ParseHostPort(const std::string& address, HostPort* out,
                    std::string* why) {

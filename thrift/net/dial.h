@@ -10,6 +10,7 @@
 // after creation and may be shared by many threads.
 #pragma once
 
+#include <sys/socket.h>
 #include <thrift/transport/TSSLSocket.h>
 #include <thrift/transport/TSocket.h>
 
@@ -44,6 +45,16 @@ class TlsContext {
  private:
   std::shared_ptr<apache::thrift::transport::TSSLSocketFactory> factory_;
 };
+
+// A listening TCP socket (close-on-exec, SO_REUSEADDR, backlog 128) on
+// `address`: its descriptor, with *bound set to the "host:port" actually
+// bound (the real port when 0 was asked) and *port to that port; -1 + *why
+// when it cannot resolve or bind.
+int ListenTcp(const std::string& address, std::string* bound, int* port,
+              std::string* why);
+
+// "ip" of a socket address, and its port in *port when port is not null.
+std::string AddressText(const sockaddr_storage& ss, int* port = nullptr);
 
 // Connects to `address` within connect_timeout_ms (TLS when `tls` is set;
 // the TLS handshake then happens on first I/O). nullptr + *why on failure.

@@ -1,9 +1,6 @@
 // thrift/net/framed_server.cc — see framed_server.h.
 #include "thrift/net/framed_server.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -21,57 +18,8 @@ bool FramedServer::Start(ServerOptions options, Handler handler,
                          std::string* why) {
   options_ = std::move(options);
   handler_ = std::move(handler);
-  HostPort hp;
-  if (!ParseHostPort(options_.listen_address, &hp, why)) return false;
-
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  std::string port = std::to_string(hp.port);
-  int gai = getaddrinfo(hp.host.empty() ? nullptr : hp.host.c_str(),
-                        port.c_str(), &hints, &res);
-  if (gai != 0) {
-    *why =
-        "cannot resolve " + options_.listen_address + ": " + gai_strerror(gai);
-    return false;
-  }
-  int fd = -1;
-  std::string err;
-  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-    if (fd < 0) continue;
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-        ::listen(fd, 128) == 0) {
-      break;
-    }
-    err = strerror(errno);
-    ::close(fd);
-    fd = -1;
-  }
-  freeaddrinfo(res);
-  if (fd < 0) {
-    *why = "cannot listen on " + options_.listen_address + ": " + err;
-    return false;
-  }
-  sockaddr_storage ss{};
-  socklen_t sl = sizeof ss;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &sl);
-  char host[INET6_ADDRSTRLEN] = {0};
-  if (ss.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-    port_ = ntohs(a->sin6_port);
-    address_ = std::string("[") + host + "]:" + std::to_string(port_);
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-    port_ = ntohs(a->sin_port);
-    address_ = std::string(host) + ":" + std::to_string(port_);
-  }
+  int fd = ListenTcp(options_.listen_address, &address_, &port_, why);
+  if (fd < 0) return false;
   listen_fd_ = fd;
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   stopping_ = false;
@@ -134,14 +82,7 @@ void FramedServer::AcceptLoop() {
       }
       continue;
     }
-    char host[INET6_ADDRSTRLEN] = "?";
-    if (ss.ss_family == AF_INET6) {
-      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr,
-                host, sizeof host);
-    } else {
-      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, host,
-                sizeof host);
-    }
+    const std::string host = AddressText(ss);
     // Bound the number of connections (and threads): a flood is refused at
     // accept time and the open connections keep being served.
     if (open_.load() >= options_.max_connections) {

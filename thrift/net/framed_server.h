@@ -37,6 +37,9 @@ struct ServerOptions {
   FrameLimits limits;
   std::shared_ptr<TlsContext> tls;  // null: plain TCP
   std::string name = "server";      // prefix of log lines
+  // EventServer only: how long Stop() waits for the requests in flight to
+  // be answered before it closes their connections.
+  int stop_drain_ms = 10000;
   LogFn log;
 };
 
