@@ -49,8 +49,9 @@ struct EventConnection::Core {
   std::atomic<int> open{0};
   std::atomic<uint64_t> refused{0}, accepted{0};
 
-  std::mutex mu;  // guards ready
+  std::mutex mu;  // guards ready and done
   std::vector<std::shared_ptr<EventConnection>> ready;
+  bool done = false;  // the loop has ended: nothing is served again
 
   ~Core() {
     if (epfd >= 0) ::close(epfd);
@@ -68,6 +69,7 @@ struct EventConnection::Core {
     bool first;
     {
       std::lock_guard<std::mutex> l(mu);
+      if (done) return;  // (holding c here would keep it and Core alive)
       first = ready.empty();
       ready.push_back(std::move(c));
     }
@@ -301,6 +303,11 @@ void EventServer::Loop() {
   }
   // Stopped: every connection closes; late answers find them closed.
   while (!conns_.empty()) Drop(conns_.begin()->second, 1, "");
+  {
+    std::lock_guard<std::mutex> l(core.mu);
+    core.done = true;
+    core.ready.clear();
+  }
   if (listen_fd_ >= 0) {
     ::close(listen_fd_);
     listen_fd_ = -1;
