@@ -206,8 +206,9 @@ Status ConsensusDriver::Apply(std::vector<Group*>& ready) {
               .Annotate("group " + std::to_string(g->opts.group_id) +
                         " applying index " + std::to_string(e.index)));
     }
-    SB_RETURN_IF_ERROR(
-        g->log->AddApplied(g->rd.committed.back().index, &*batch));
+    const uint64_t applied = g->rd.committed.back().index;
+    SB_RETURN_IF_ERROR(g->sm->FinishApply(applied, &*batch));
+    SB_RETURN_IF_ERROR(g->log->AddApplied(applied, &*batch));
   }
   if (batch->Count() > 0) SB_RETURN_IF_ERROR(storage_->Write(*batch, false));
   for (Group* g : ready) {

@@ -61,6 +61,14 @@ class GroupStateMachine {
   // protocol entries only advance the applied index (no-op allowed). Writes
   // go into `batch`, committed together with the applied index.
   virtual Status Apply(const EntryView& entry, WriteBatch* batch) = 0;
+  // After the Apply calls of one batch: `applied` is the last entry applied
+  // into `batch`. What depends only on where applying stopped (a stored
+  // applied index) is written here, once per batch rather than per entry.
+  virtual Status FinishApply(uint64_t applied, WriteBatch* batch) {
+    (void)applied;
+    (void)batch;
+    return Status::OK();
+  }
   // A reader of the state as of the last applied entry whose batch was
   // written (for compaction; followers that fell behind get what it read).
   virtual StatusOr<std::unique_ptr<StateReader>> OpenSnapshot() = 0;

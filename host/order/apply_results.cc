@@ -32,10 +32,13 @@ std::future<ApplyResults::Result> ApplyResults::Watch(uint64_t index,
   return f;
 }
 
-void ApplyResults::Record(uint64_t index, uint64_t digest, Result result) {
+void ApplyResults::Record(uint64_t index, std::string_view entry_bytes,
+                          Result result) {
   std::lock_guard<std::mutex> l(mu_);
   if (index <= released_) return;  // re-applied after release: nobody waits
-  recorded_.insert_or_assign(index, Recorded{digest, std::move(result)});
+  if (watchers_.find(index) == watchers_.end()) return;  // nobody will
+  recorded_.insert_or_assign(
+      index, Recorded{CommandDigest(entry_bytes), std::move(result)});
 }
 
 void ApplyResults::ReleaseThrough(uint64_t index) {

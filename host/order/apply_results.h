@@ -2,11 +2,14 @@
 // to whoever proposed it, by log index.
 //
 // The proposer learns the log index of its proposal and calls Watch(index,
-// digest, ...), where digest is CommandDigest() of the bytes it proposed.
-// The state machine Records each applied command's result while it adds the
-// command's writes to the driver's batch; results are held back until the
-// batch holding them was written (ReleaseThrough), so no client hears "ok"
-// for a write a read could not yet see.
+// digest, ...), where digest is CommandDigest() of the bytes it proposed,
+// before the entry can be applied (the herald proposes and watches on the
+// driver's thread, which also applies). The state machine Records each
+// applied command's result while it adds the command's writes to the
+// driver's batch; only watched indexes keep a result (a follower's entries
+// cost nothing here, not even their digest). Results are held back until
+// the batch holding them was written (ReleaseThrough), so no client hears
+// "ok" for a write a read could not yet see.
 //
 // A watcher is answered exactly once:
 //   - the result, if the entry at its index carried its command;
@@ -46,8 +49,9 @@ class ApplyResults {
   void Watch(uint64_t index, uint64_t digest, Callback cb);
   std::future<Result> Watch(uint64_t index, uint64_t digest);
 
-  // Apply side (the driver's thread).
-  void Record(uint64_t index, uint64_t digest, Result result);
+  // Apply side (the driver's thread): the result of the entry at `index`,
+  // whose bytes are `entry_bytes`; kept only if that index is watched.
+  void Record(uint64_t index, std::string_view entry_bytes, Result result);
   // Every entry through `index` is written: answer their watchers and drop
   // their results. Watchers of indexes <= `index` with no recorded result
   // (the entry was not a command) are answered Aborted.

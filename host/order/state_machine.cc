@@ -306,29 +306,27 @@ void OrderStateMachine::OnWritten(uint64_t applied) {
   overlay_index_ = 0;
 }
 
-Status OrderStateMachine::SetApplied(uint64_t index, WriteBatch* batch) {
-  SB_RETURN_IF_ERROR(batch->Put(ks_[kMeta], kAppliedKey, U64Value(index)));
-  overlay_index_ = index;
-  return Status::OK();
+Status OrderStateMachine::FinishApply(uint64_t applied, WriteBatch* batch) {
+  return batch->Put(ks_[kMeta], kAppliedKey, U64Value(applied));
 }
 
 // ---- Apply ----------------------------------------------------------------
 
 Status OrderStateMachine::Apply(const EntryView& entry, WriteBatch* batch) {
   ForgetOverlayIfReapplied(entry.index);
-  if (entry.type != EntryType::kNormal) return SetApplied(entry.index, batch);
-  const uint64_t digest = CommandDigest(entry.data);
+  overlay_index_ = entry.index;
+  if (entry.type != EntryType::kNormal) return Status::OK();
   auto cmd = DecodeCommand(entry.data);
   if (!cmd.ok()) {
     // Every replica holds the same bytes, so every replica skips the entry
     // the same way; the proposer hears why. Never stop applying on it.
-    results_.Record(entry.index, digest, cmd.status());
-    return SetApplied(entry.index, batch);
+    results_.Record(entry.index, entry.data, cmd.status());
+    return Status::OK();
   }
   auto result = Execute(*cmd, entry.index, batch);
   if (!result.ok()) return result.status();  // storage failed: stop here
-  results_.Record(entry.index, digest, *result);
-  return SetApplied(entry.index, batch);
+  results_.Record(entry.index, entry.data, *result);
+  return Status::OK();
 }
 
 StatusOr<CommandResult> OrderStateMachine::Execute(const Command& c,

@@ -140,6 +140,8 @@ class OrderStateMachine : public GroupStateMachine {
 
   // --- GroupStateMachine. ---
   Status Apply(const EntryView& entry, WriteBatch* batch) override;
+  // Stores the applied index (once per batch).
+  Status FinishApply(uint64_t applied, WriteBatch* batch) override;
   // A SnapshotSource (streaming).
   StatusOr<std::unique_ptr<StateReader>> OpenSnapshot() override;
   // Restores one chunk (in order). Chunks may be cut anywhere, not only
@@ -216,7 +218,6 @@ class OrderStateMachine : public GroupStateMachine {
                            WriteBatch* batch);
   Status StoreSession(const Command& c, const Session* old,
                       const CommandResult& r, WriteBatch* batch);
-  Status SetApplied(uint64_t index, WriteBatch* batch);
 
   Storage* storage_;
   OrderOptions opts_;

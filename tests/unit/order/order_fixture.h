@@ -69,6 +69,11 @@ inline std::vector<StatusOr<CommandResult>> ApplyBatch(
     Status s = r->sm->Apply(e, &*batch);
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
+  // As the driver does: the applied index once per batch.
+  if (!payloads.empty()) {
+    Status s = r->sm->FinishApply(r->next_index - 1, &*batch);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
   Status w = r->storage->Write(*batch, false);
   EXPECT_TRUE(w.ok()) << w.ToString();
   // As the driver does: the batch is written (results are released).

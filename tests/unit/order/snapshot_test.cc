@@ -199,12 +199,13 @@ TEST(ApplyResultsTest, WatchersGetTheirResultOrAborted) {
   ApplyResults r;
   CommandResult ok;
   ok.index = 3;
-  auto f3 = r.Watch(3, 42);
-  auto f4 = r.Watch(4, 7);  // another proposal lands at 4
-  auto f5 = r.Watch(5, 9);  // 5 is a protocol entry
+  auto f3 = r.Watch(3, CommandDigest("three"));
+  auto f4 = r.Watch(4, CommandDigest("four"));  // another proposal lands at 4
+  auto f5 = r.Watch(5, 9);                      // 5 is a protocol entry
   auto f9 = r.Watch(9, 1);
-  r.Record(3, 42, ok);
-  r.Record(4, 8, ok);
+  r.Record(3, "three", ok);
+  r.Record(4, "not four", ok);
+  r.Record(6, "unwatched", ok);  // not kept: nobody waits for it
   EXPECT_EQ(r.watchers(), 4u);
   r.ReleaseThrough(5);
   EXPECT_EQ(f3.get().value(), ok);

@@ -289,6 +289,7 @@ TEST(OrderStateMachineTest, CorruptEntriesAreSkippedAndReported) {
   auto batch = r->storage->NewBatch();
   EntryView e{EntryType::kProtocol, 5, {}, "opaque"};
   ASSERT_TRUE(r->sm->Apply(e, &*batch).ok());
+  ASSERT_TRUE(r->sm->FinishApply(5, &*batch).ok());
   ASSERT_TRUE(r->storage->Write(*batch).ok());
   EXPECT_EQ(r->sm->StoredAppliedIndex().value(), 5u);
 }
