@@ -10,6 +10,7 @@
 #include <thrift/transport/TSSLSocket.h>
 #include <thrift/transport/TSocket.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -491,6 +492,68 @@ TEST_F(ApiServerTest, ClientNotReadingItsAnswerHoldsNoOneElse) {
   RepliesIn(&reply).recv_get(gr);
   EXPECT_TRUE(gr.found);
   EXPECT_EQ(gr.value.size(), big.size());
+}
+
+// A handler that blocks in its synchronous get of "slow" (as a get
+// forwarded to another radiant waits for the hop) until released.
+class BlockingKvHandler : public MemoryKvHandler {
+ public:
+  ApiOr<wire::GetResult> Get(const wire::GetRequest& r) override {
+    if (r.key == "slow") {
+      std::unique_lock<std::mutex> l(mu_);
+      ++blocked_;
+      cv_.notify_all();
+      cv_.wait_for(l, std::chrono::seconds(10), [&] { return released_; });
+    }
+    return MemoryKvHandler::Get(r);
+  }
+  bool WaitBlocked(int n) {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, std::chrono::seconds(5),
+                        [&] { return blocked_ >= n; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> l(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int blocked_ = 0;
+  bool released_ = false;
+};
+
+// Requests a handler leaves to its synchronous form run on worker threads:
+// several blocked at once hold neither the event loop nor each other, and
+// other clients (and other methods) are served meanwhile.
+TEST_F(ApiServerTest, BlockingRequestsRunBesideTheEventLoop) {
+  auto kv = std::make_shared<BlockingKvHandler>();
+  StartServer({}, kv);
+  std::vector<std::thread> slow;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 3; ++i) {
+    slow.emplace_back([&] {
+      auto c = NewClient();
+      if (c.Get("slow").ok()) ++answered;
+    });
+  }
+  ASSERT_TRUE(kv->WaitBlocked(3));
+  ExpectStillServing();
+  auto sock = std::make_shared<tt::TSocket>("127.0.0.1", port_);
+  sock->setRecvTimeout(5000);
+  auto trans = std::make_shared<tt::TFramedTransport>(sock);
+  shardbearer::wire::AdminClient admin(
+      std::make_shared<tp::TBinaryProtocol>(trans));
+  trans->open();
+  shardbearer::wire::NodeStatus st;
+  admin.status(st);
+  EXPECT_EQ(st.node_id, 7);
+  EXPECT_EQ(answered.load(), 0);
+  kv->Release();
+  for (auto& t : slow) t.join();
+  EXPECT_EQ(answered.load(), 3);
 }
 
 TEST_F(ApiServerTest, OneConnectionCarriesMoreThanItsFrameLimit) {

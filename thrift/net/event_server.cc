@@ -265,10 +265,14 @@ void EventServer::Loop() {
       ::epoll_ctl(core.epfd, EPOLL_CTL_ADD, listen_fd_, &ev);
       accept_paused_until_ = 0;
     }
+    int64_t wake_at = next_sweep;
+    if (accept_paused_until_ != 0) {
+      wake_at = std::min(wake_at, accept_paused_until_);
+    }
     const int timeout =
         drain_deadline != 0
             ? 10
-            : static_cast<int>(std::max<int64_t>(0, next_sweep - now));
+            : static_cast<int>(std::max<int64_t>(0, wake_at - now));
     int n = ::epoll_wait(core.epfd, events, kEvents, timeout);
     for (int i = 0; i < n; ++i) {
       void* tag = events[i].data.ptr;
