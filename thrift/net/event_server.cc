@@ -25,18 +25,6 @@ constexpr size_t kReadBytes = 64 * 1024;
 constexpr int kAcceptsPerRound = 64;
 constexpr int kEvents = 256;
 
-uint32_t DecodeHeader(const uint8_t* b) {
-  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) |
-         (uint32_t{b[2]} << 8) | uint32_t{b[3]};
-}
-
-void EncodeHeader(uint32_t len, uint8_t out[4]) {
-  out[0] = static_cast<uint8_t>(len >> 24);
-  out[1] = static_cast<uint8_t>(len >> 16);
-  out[2] = static_cast<uint8_t>(len >> 8);
-  out[3] = static_cast<uint8_t>(len);
-}
-
 }  // namespace
 
 // What the loop shares with its connections (and so with the requests in
@@ -104,7 +92,7 @@ void EventConnection::Reply(const uint8_t* payload, size_t len) {
     return SettleLocked();
   }
   uint8_t header[4];
-  EncodeHeader(static_cast<uint32_t>(len), header);
+  EncodeFrameHeader(static_cast<uint32_t>(len), header);
   size_t sent = 0;
   if (out_.size() == out_off_) {
     iovec iov[2] = {{header, 4}, {const_cast<uint8_t*>(payload), len}};
@@ -391,7 +379,7 @@ void EventServer::Serve(const std::shared_ptr<EventConnection>& c,
     const size_t avail = c->in_end_ - c->in_begin_;
     uint32_t len = 0;
     if (avail >= 4) {
-      len = DecodeHeader(c->in_.data() + c->in_begin_);
+      len = DecodeFrameHeader(c->in_.data() + c->in_begin_);
       if (len == 0 || len > lim.max_frame_bytes) {
         return Drop(c, 3,
                     "frame too large (frame of " + std::to_string(len) +

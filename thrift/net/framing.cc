@@ -18,13 +18,6 @@ using apache::thrift::transport::TTransportException;
 namespace {
 constexpr uint32_t kCoalesceBytes = 4096;
 
-// The 4-byte big-endian length prefix of a frame.
-void EncodeHeader(uint32_t len, uint8_t out[4]) {
-  out[0] = static_cast<uint8_t>(len >> 24);
-  out[1] = static_cast<uint8_t>(len >> 16);
-  out[2] = static_cast<uint8_t>(len >> 8);
-  out[3] = static_cast<uint8_t>(len);
-}
 // Receive buffer: room for many requests per recv, small enough to keep
 // per connection.
 constexpr size_t kReceiveBufferBytes = 64 * 1024;
@@ -191,9 +184,7 @@ ReadResult FramedConnection::ReadFrame(std::string* payload, std::string* why) {
   const int64_t deadline = NowMs() + limits_.read_timeout_ms;
   ReadResult rr = Buffer(4, deadline, why);
   if (rr != ReadResult::kOk) return rr;
-  const uint8_t* h = rbuf_.get() + rbegin_;
-  uint32_t len = (uint32_t{h[0]} << 24) | (uint32_t{h[1]} << 16) |
-                 (uint32_t{h[2]} << 8) | uint32_t{h[3]};
+  const uint32_t len = DecodeFrameHeader(rbuf_.get() + rbegin_);
   // Step 3: refuse oversized (or empty) frames before allocating.
   if (len == 0 || len > limits_.max_frame_bytes) {
     *why = "frame of " + std::to_string(len) + " bytes (max_frame_bytes=" +
@@ -255,7 +246,7 @@ bool FramedConnection::WriteFrame(const uint8_t* payload, size_t size,
   if (size > kCoalesceBytes) return FinishFrame(payload, size, 0, why);
   // One write (one TCP segment with NODELAY) for small frames.
   uint8_t buf[4 + kCoalesceBytes];
-  EncodeHeader(static_cast<uint32_t>(size), buf);
+  EncodeFrameHeader(static_cast<uint32_t>(size), buf);
   memcpy(buf + 4, payload, size);
   return WriteAll(buf, 4 + size, nullptr, 0, why);
 }
@@ -268,7 +259,7 @@ long FramedConnection::TryWriteFrame(const uint8_t* payload, size_t size,
     return -1;
   }
   uint8_t header[4];
-  EncodeHeader(static_cast<uint32_t>(size), header);
+  EncodeFrameHeader(static_cast<uint32_t>(size), header);
   iovec iov[2] = {{header, 4}, {const_cast<uint8_t*>(payload), size}};
   msghdr m{};
   m.msg_iov = iov;
@@ -287,7 +278,7 @@ long FramedConnection::TryWriteFrame(const uint8_t* payload, size_t size,
 bool FramedConnection::FinishFrame(const uint8_t* payload, size_t size,
                                    size_t offset, std::string* why) {
   uint8_t header[4];
-  EncodeHeader(static_cast<uint32_t>(size), header);
+  EncodeFrameHeader(static_cast<uint32_t>(size), header);
   const size_t in_header = std::min<size_t>(offset, 4);
   const size_t in_payload = offset - in_header;
   return WriteAll(header + in_header, 4 - in_header, payload + in_payload,

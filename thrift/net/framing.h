@@ -130,6 +130,18 @@ class FramedConnection {
   std::mutex fd_mu_;
 };
 
+// The 4-byte big-endian length prefix of a frame.
+inline void EncodeFrameHeader(uint32_t len, uint8_t out[4]) {
+  out[0] = static_cast<uint8_t>(len >> 24);
+  out[1] = static_cast<uint8_t>(len >> 16);
+  out[2] = static_cast<uint8_t>(len >> 8);
+  out[3] = static_cast<uint8_t>(len);
+}
+inline uint32_t DecodeFrameHeader(const uint8_t in[4]) {
+  return (uint32_t{in[0]} << 24) | (uint32_t{in[1]} << 16) |
+         (uint32_t{in[2]} << 8) | uint32_t{in[3]};
+}
+
 // Monotonic milliseconds.
 int64_t NowMs();
 
