@@ -325,13 +325,7 @@ TEST_F(EventServerTest, RequestInFlightIsNotIdle) {
 TEST_F(EventServerTest, TricklingFrameIsCutOffAtTheReadDeadline) {
   Start(Echo(), wire::FrameLimits{1024, 60000, /*read_timeout_ms=*/300, 10000});
   int fd = RawConnect(port_);
-  ASSERT_TRUE(RawWrite(fd, FrameHeader(64) + "ab"));
-  bool closed = false;
-  for (int i = 0; i < 50 && !closed; ++i) {
-    RawWrite(fd, "c");
-    closed = WaitClosed(fd, milliseconds(100));
-  }
-  EXPECT_TRUE(closed);
+  EXPECT_TRUE(TrickleUntilClosed(fd, FrameHeader(64) + "ab", "c"));
   ::close(fd);
   EXPECT_TRUE(Logged("read timeout"));
   ExpectStillServing();

@@ -134,6 +134,20 @@ inline bool WaitClosed(int fd, std::chrono::milliseconds timeout) {
   return false;
 }
 
+// A peer that starts a frame and never finishes it: writes `begin`, then
+// one byte of `dribble` every 100 ms (at most 50 times) until the server
+// closes `fd`. True once it did; a per-frame deadline (not a per-read
+// timeout) is what cuts such a peer off.
+inline bool TrickleUntilClosed(int fd, const std::string& begin,
+                               const std::string& dribble) {
+  if (!RawWrite(fd, begin)) return false;
+  for (int i = 0; i < 50; ++i) {
+    RawWrite(fd, dribble);
+    if (WaitClosed(fd, std::chrono::milliseconds(100))) return true;
+  }
+  return false;
+}
+
 // Writes a throwaway CA (ca.pem), a node certificate it signs (node.pem,
 // node.key) and a self-signed rogue certificate (rogue.pem, rogue.key) into
 // `dir` with openssl. EC keys keep it fast. True on success.

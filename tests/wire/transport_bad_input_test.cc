@@ -128,13 +128,7 @@ TEST_F(PeerPortTest, OversizedFrame) {
 
 TEST_F(PeerPortTest, SlowClientNeverFinishingAFrame) {
   int fd = RawConnect(port_);
-  ASSERT_TRUE(RawWrite(fd, FrameHeader(100) + "x"));
-  bool closed = false;
-  for (int i = 0; i < 50 && !closed; ++i) {
-    RawWrite(fd, "y");
-    closed = WaitClosed(fd, milliseconds(100));
-  }
-  EXPECT_TRUE(closed);
+  EXPECT_TRUE(TrickleUntilClosed(fd, FrameHeader(100) + "x", "y"));
   ::close(fd);
   EXPECT_TRUE(WaitFor([&] { return server_.log.Contains("read timeout"); }));
   ExpectStillServing();

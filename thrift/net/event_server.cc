@@ -7,7 +7,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -95,20 +94,14 @@ void EventConnection::Reply(const uint8_t* payload, size_t len) {
   EncodeFrameHeader(static_cast<uint32_t>(len), header);
   size_t sent = 0;
   if (out_.size() == out_off_) {
-    iovec iov[2] = {{header, 4}, {const_cast<uint8_t*>(payload), len}};
-    msghdr m{};
-    m.msg_iov = iov;
-    m.msg_iovlen = 2;
-    ssize_t n;
-    do {
-      n = ::sendmsg(fd_, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+    std::string why;
+    const long n = SendFrameNow(fd_, payload, len, &why);
+    if (n < 0) {
       failed_ = true;
-      fail_why_ = std::string("reply failed: send: ") + strerror(errno);
+      fail_why_ = "reply failed: " + why;
       return SettleLocked();
     }
-    sent = n < 0 ? 0 : static_cast<size_t>(n);
+    sent = static_cast<size_t>(n);
     if (sent == len + 4) return SettleLocked();
     out_.clear();
     out_off_ = 0;

@@ -243,7 +243,11 @@ bool FramedConnection::WriteAll(const uint8_t* a, size_t an, const uint8_t* b,
 bool FramedConnection::WriteFrame(const uint8_t* payload, size_t size,
                                   std::string* why) {
   if (!FrameFits(size, why)) return false;
-  if (size > kCoalesceBytes) return FinishFrame(payload, size, 0, why);
+  if (size > kCoalesceBytes) {
+    uint8_t header[4];
+    EncodeFrameHeader(static_cast<uint32_t>(size), header);
+    return WriteAll(header, 4, payload, size, why);
+  }
   // One write (one TCP segment with NODELAY) for small frames.
   uint8_t buf[4 + kCoalesceBytes];
   EncodeFrameHeader(static_cast<uint32_t>(size), buf);
@@ -251,38 +255,22 @@ bool FramedConnection::WriteFrame(const uint8_t* payload, size_t size,
   return WriteAll(buf, 4 + size, nullptr, 0, why);
 }
 
-long FramedConnection::TryWriteFrame(const uint8_t* payload, size_t size,
-                                     std::string* why) {
-  if (!FrameFits(size, why)) return -1;
-  if (interrupted_) {
-    *why = "connection interrupted";
-    return -1;
-  }
+long SendFrameNow(int fd, const uint8_t* payload, size_t len,
+                  std::string* why) {
   uint8_t header[4];
-  EncodeFrameHeader(static_cast<uint32_t>(size), header);
-  iovec iov[2] = {{header, 4}, {const_cast<uint8_t*>(payload), size}};
+  EncodeFrameHeader(static_cast<uint32_t>(len), header);
+  iovec iov[2] = {{header, 4}, {const_cast<uint8_t*>(payload), len}};
   msghdr m{};
   m.msg_iov = iov;
   m.msg_iovlen = 2;
   for (;;) {
-    ssize_t n =
-        ::sendmsg(socket_->getSocketFD(), &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    ssize_t n = ::sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n >= 0) return static_cast<long>(n);
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
     *why = std::string("send: ") + strerror(errno);
     return -1;
   }
-}
-
-bool FramedConnection::FinishFrame(const uint8_t* payload, size_t size,
-                                   size_t offset, std::string* why) {
-  uint8_t header[4];
-  EncodeFrameHeader(static_cast<uint32_t>(size), header);
-  const size_t in_header = std::min<size_t>(offset, 4);
-  const size_t in_payload = offset - in_header;
-  return WriteAll(header + in_header, 4 - in_header, payload + in_payload,
-                  size - in_payload, why);
 }
 
 }  // namespace sb::wire

@@ -72,16 +72,6 @@ class FramedConnection {
   }
   bool WriteFrame(const uint8_t* payload, size_t len, std::string* why);
 
-  // For a thread that must not block on this connection (plaintext only):
-  // writes as much of one frame (header + payload) as the socket takes at
-  // once. Returns the bytes written, 0..len + 4, or -1 with *why on error.
-  // FinishFrame writes the rest (bytes `offset` on), blocking up to the
-  // write timeout, from a thread that may wait. Neither may run alongside
-  // another write on the connection.
-  long TryWriteFrame(const uint8_t* payload, size_t len, std::string* why);
-  bool FinishFrame(const uint8_t* payload, size_t len, size_t offset,
-                   std::string* why);
-
   // Makes a blocked or future read/write fail. Thread-safe, idempotent.
   void Interrupt();
   // True once Interrupt() was called (the server is stopping).
@@ -141,6 +131,11 @@ inline uint32_t DecodeFrameHeader(const uint8_t in[4]) {
   return (uint32_t{in[0]} << 24) | (uint32_t{in[1]} << 16) |
          (uint32_t{in[2]} << 8) | uint32_t{in[3]};
 }
+
+// Writes as much of one frame (header + payload) to the plaintext socket
+// `fd` as it takes at once, never blocking. Returns the bytes written,
+// 0..len + 4, or -1 with *why on error.
+long SendFrameNow(int fd, const uint8_t* payload, size_t len, std::string* why);
 
 // Monotonic milliseconds.
 int64_t NowMs();
