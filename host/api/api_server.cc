@@ -255,7 +255,11 @@ class Workers {
       std::lock_guard<std::mutex> l(mu_);
       finished.swap(finished_);
       tasks_.push_back(std::move(task));
-      if (idle_ > 0 || static_cast<int>(threads_.size()) >= max_) {
+      // A waiting thread counts as free until it has woken and taken a
+      // task: a new thread is needed when the queued tasks outnumber them
+      // (several posted at once must not queue behind one blocking call).
+      if (tasks_.size() <= static_cast<size_t>(idle_) ||
+          static_cast<int>(threads_.size()) >= max_) {
         cv_.notify_one();
       } else {
         threads_.emplace_back();

@@ -517,6 +517,11 @@ class BlockingKvHandler : public MemoryKvHandler {
     released_ = true;
     cv_.notify_all();
   }
+  // Later gets of "slow" block again.
+  void Hold() {
+    std::lock_guard<std::mutex> l(mu_);
+    released_ = false;
+  }
 
  private:
   std::mutex mu_;
@@ -554,6 +559,25 @@ TEST_F(ApiServerTest, BlockingRequestsRunBesideTheEventLoop) {
   kv->Release();
   for (auto& t : slow) t.join();
   EXPECT_EQ(answered.load(), 3);
+
+  // Now three workers wait idle. Five blocking requests arriving together
+  // (back-to-back frames on five connections) still each get a thread: a
+  // request never waits behind another one's blocking call.
+  kv->Hold();
+  auto requests = std::make_shared<tt::TMemoryBuffer>();
+  shardbearer::wire::GetRequest get;
+  get.key = "slow";
+  KvOver(requests).send_get(get);
+  const std::string frame = requests->getBufferAsString();
+  std::vector<int> fds;
+  for (int i = 0; i < 5; ++i) {
+    fds.push_back(RawConnect(port_));
+    ASSERT_GE(fds.back(), 0);
+  }
+  for (int fd : fds) ASSERT_TRUE(RawWrite(fd, frame));
+  EXPECT_TRUE(kv->WaitBlocked(3 + 5));
+  kv->Release();
+  for (int fd : fds) ::close(fd);
 }
 
 TEST_F(ApiServerTest, OneConnectionCarriesMoreThanItsFrameLimit) {
