@@ -71,6 +71,7 @@ Status ConsensusDriver::AddGroup(const GroupOptions& opts,
     SB_RETURN_IF_ERROR(storage_->Write(*batch, true));
     NoteInstalled(g.get(), index);
   }
+  SB_RETURN_IF_ERROR(Replay(g.get()));
   ConsensusOptions co;
   co.group_id = opts.group_id;
   co.node_id = node_id_;
@@ -255,6 +256,38 @@ Status ConsensusDriver::RunInstall(Group* g, uint64_t index,
   SB_RETURN_IF_ERROR(g->log->AddSnapshotCommit(index, meta, size,
                                                std::max(last, index), batch));
   return g->log->AddApplied(index, batch);
+}
+
+Status ConsensusDriver::Replay(Group* g) {
+  const uint64_t from = g->sm->ReplayFrom();
+  const uint64_t through = g->log->applied();
+  if (from == 0 || from > through) return Status::OK();
+  const std::string what = "group " + std::to_string(g->opts.group_id) +
+                           " replaying [" + std::to_string(from) + ", " +
+                           std::to_string(through) + "]";
+  uint64_t first = 0, last = 0;
+  SB_RETURN_IF_ERROR(g->log->Range(&first, &last));
+  if (from < first || through > last) {
+    return Status::Corruption(what + ": the log holds [" +
+                              std::to_string(first) + ", " +
+                              std::to_string(last) + "]");
+  }
+  for (uint64_t next = from; next <= through;) {
+    const uint64_t before = next;
+    Status replayed;
+    SB_RETURN_IF_ERROR(g->log
+                           ->Entries(next, through + 1, kSnapshotPieceBytes,
+                                     [&](const LogEntry& e) {
+                                       if (!replayed.ok()) return;
+                                       replayed = g->sm->Replay(EntryView{
+                                           e.type, e.index, e.meta, e.data});
+                                       next = e.index + 1;
+                                     })
+                           .Annotate(what));
+    SB_RETURN_IF_ERROR(replayed.Annotate(what));
+    if (next == before) return Status::Internal(what + ": no progress");
+  }
+  return Status::OK();
 }
 
 void ConsensusDriver::NoteInstalled(Group* g, uint64_t index) {

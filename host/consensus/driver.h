@@ -69,6 +69,18 @@ class GroupStateMachine {
     (void)batch;
     return Status::OK();
   }
+  // After a restart, before anything is applied: a state machine that
+  // keeps part of its state in memory between its own checkpoints names
+  // the first entry whose effects storage may lack (0: none), and the
+  // driver hands it the entries from there through the applied index, in
+  // order, to Replay. Their writes are in storage already; Replay rebuilds
+  // only what memory held. The log is never compacted past that entry:
+  // OpenSnapshot must leave storage complete as of the snapshot's index.
+  virtual uint64_t ReplayFrom() const { return 0; }
+  virtual Status Replay(const EntryView& entry) {
+    (void)entry;
+    return Status::OK();
+  }
   // A reader of the state as of the last applied entry whose batch was
   // written (for compaction; followers that fell behind get what it read).
   virtual StatusOr<std::unique_ptr<StateReader>> OpenSnapshot() = 0;
@@ -145,6 +157,9 @@ class ConsensusDriver {
   Status RunInstall(Group* g, uint64_t index, std::string_view meta,
                     WriteBatch* batch);
   void NoteInstalled(Group* g, uint64_t index);
+  // At AddGroup: the entries the state machine asks for (ReplayFrom)
+  // through the applied index, from the log to its Replay.
+  Status Replay(Group* g);
 
   const uint64_t node_id_;
   Storage* storage_;

@@ -98,6 +98,9 @@ StatusOr<std::string> SnapshotSource::Next(size_t max_bytes, bool* done) {
 
 StatusOr<std::unique_ptr<SnapshotSource>>
 OrderStateMachine::NewSnapshotSource() {
+  // The session table's changes held in memory go to storage first: the
+  // snapshot is complete at its index, and the log before it may go.
+  SB_RETURN_IF_ERROR(Checkpoint());
   auto snap = storage_->NewSnapshot();
   if (!snap.ok()) return snap.status();
   std::unique_ptr<SnapshotSource> src(new SnapshotSource());
@@ -181,7 +184,9 @@ Status OrderStateMachine::RestoreChunk(uint64_t index, bool first, bool last,
     // every keyspace of the order is emptied in this same batch.
     results_.DropUnreleased();
     for (auto& o : overlay_) o.clear();
+    for (auto& d : delta_) d.clear();
     overlay_index_ = 0;
+    checkpoint_pending_ = 0;
     ForgetLruFloors();
     session_cache_.clear();
     restore_records_ = 0;
@@ -272,6 +277,10 @@ Status OrderStateMachine::RestoreChunk(uint64_t index, bool first, bool last,
     // The source's applied index came with the meta records; the installed
     // index is the one consensus names (checked equal in the header).
     SB_RETURN_IF_ERROR(batch->Put(ks_[kMeta], "a", U64Bytes(index)));
+    // The session table came whole with the snapshot: a checkpoint.
+    SB_RETURN_IF_ERROR(batch->Put(ks_[kMeta], "c", U64Bytes(index)));
+    checkpoint_index_ = index;
+    stored_applied_ = index;
   }
   return Status::OK();
 }

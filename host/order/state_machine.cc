@@ -42,9 +42,16 @@ std::string LruKey(uint16_t shard, uint64_t last_seen, uint64_t client) {
 }
 
 const std::string kAppliedKey = "a";
+const std::string kCheckpointKey = "c";
 const std::string kFormatKey = "v";
 
 std::string CountKey(uint16_t shard) { return "n" + ShardPrefix(shard); }
+
+std::string ResultKey(uint64_t index) {
+  std::string k = "r";
+  PutU64(&k, index);
+  return k;
+}
 
 std::string U64Value(uint64_t v) {
   std::string s;
@@ -114,6 +121,23 @@ StatusOr<std::unique_ptr<OrderStateMachine>> OrderStateMachine::Open(
   }
   SB_RETURN_IF_ERROR(
       sm->CheckFormat().Annotate("order " + std::to_string(options.group_id)));
+  auto applied = sm->StoredAppliedIndex();
+  if (!applied.ok()) return applied.status();
+  sm->stored_applied_ = *applied;
+  std::string v;
+  Status cs = storage->Get(sm->ks_[kMeta], kCheckpointKey, &v);
+  if (cs.IsNotFound()) {
+    return Status::Corruption("order " + std::to_string(options.group_id) +
+                              " has no checkpoint index");
+  }
+  SB_RETURN_IF_ERROR(cs);
+  SB_RETURN_IF_ERROR(ParseU64(v, &sm->checkpoint_index_));
+  if (sm->checkpoint_index_ > sm->stored_applied_) {
+    return Status::Corruption(
+        "order " + std::to_string(options.group_id) + " checkpoint at " +
+        std::to_string(sm->checkpoint_index_) + " is past its applied index " +
+        std::to_string(sm->stored_applied_));
+  }
   return sm;
 }
 
@@ -124,9 +148,21 @@ Status OrderStateMachine::CheckFormat() {
     uint64_t format = 0;
     SB_RETURN_IF_ERROR(ParseU64(v, &format));
     if (format == kFormat) return Status::OK();
+    if (format == 2) {
+      // Format 2 wrote the session table with every batch: it is complete
+      // at the applied index, a checkpoint there.
+      auto applied = StoredAppliedIndex();
+      if (!applied.ok()) return applied.status();
+      auto b = storage_->NewBatch();
+      if (!b.ok()) return b.status();
+      SB_RETURN_IF_ERROR(
+          b->Put(ks_[kMeta], kCheckpointKey, U64Value(*applied)));
+      SB_RETURN_IF_ERROR(b->Put(ks_[kMeta], kFormatKey, U64Value(kFormat)));
+      return storage_->Write(*b, true);
+    }
     return Status::NotSupported(
         "stored order state has format " + std::to_string(format) +
-        ", this build reads format " + std::to_string(kFormat));
+        ", this build reads formats 2 and " + std::to_string(kFormat));
   }
   if (!s.IsNotFound()) return s;
   // No format key: a new store, or one written before formats were
@@ -145,7 +181,11 @@ Status OrderStateMachine::CheckFormat() {
           "wrote it, or empty the data dir and load the data again");
     }
   }
-  return storage_->Put(ks_[kMeta], kFormatKey, U64Value(kFormat), true);
+  auto b = storage_->NewBatch();
+  if (!b.ok()) return b.status();
+  SB_RETURN_IF_ERROR(b->Put(ks_[kMeta], kCheckpointKey, U64Value(0)));
+  SB_RETURN_IF_ERROR(b->Put(ks_[kMeta], kFormatKey, U64Value(kFormat)));
+  return storage_->Write(*b, true);
 }
 
 uint64_t OrderStateMachine::IndexTime(uint64_t seen_ms) const {
@@ -164,13 +204,26 @@ bool OrderStateMachine::Owns(uint16_t shard) const {
 
 // ---- Storage through the overlay ------------------------------------------
 
+bool OrderStateMachine::Deferred(Table t, std::string_view key) {
+  return t == kSessions || t == kLru ||
+         (t == kMeta && key.size() == 3 && key[0] == 'n');
+}
+
+const std::optional<std::string>* OrderStateMachine::Pending(
+    Table t, const std::string& key) const {
+  auto o = overlay_[t].find(key);
+  if (o != overlay_[t].end()) return &o->second;
+  auto d = delta_[t].find(key);
+  if (d != delta_[t].end()) return &d->second;
+  return nullptr;
+}
+
 Status OrderStateMachine::Read(Table t, std::string_view key,
                                std::string* value) const {
   std::string k(key);
-  auto it = overlay_[t].find(k);
-  if (it != overlay_[t].end()) {
-    if (!it->second.has_value()) return Status::NotFound("deleted");
-    *value = *it->second;
+  if (const std::optional<std::string>* p = Pending(t, k)) {
+    if (!p->has_value()) return Status::NotFound("deleted");
+    *value = **p;
     return Status::OK();
   }
   if (t == kSessions) {
@@ -185,7 +238,10 @@ Status OrderStateMachine::Read(Table t, std::string_view key,
 
 Status OrderStateMachine::Write(Table t, std::string_view key,
                                 std::string_view value, WriteBatch* batch) {
-  SB_RETURN_IF_ERROR(batch->Put(ks_[t], key, value));
+  if (!Deferred(t, key)) {
+    if (batch == nullptr) return Status::Internal("data write while replaying");
+    SB_RETURN_IF_ERROR(batch->Put(ks_[t], key, value));
+  }
   overlay_[t].insert_or_assign(std::string(key), std::string(value));
   if (t == kLru && key.size() >= 2) {
     const uint16_t shard = GetU16(key);
@@ -199,7 +255,10 @@ Status OrderStateMachine::Write(Table t, std::string_view key,
 
 Status OrderStateMachine::Erase(Table t, std::string_view key,
                                 WriteBatch* batch) {
-  SB_RETURN_IF_ERROR(batch->Delete(ks_[t], key));
+  if (!Deferred(t, key)) {
+    if (batch == nullptr) return Status::Internal("data write while replaying");
+    SB_RETURN_IF_ERROR(batch->Delete(ks_[t], key));
+  }
   overlay_[t].insert_or_assign(std::string(key), std::nullopt);
   return Status::OK();
 }
@@ -220,24 +279,36 @@ Status OrderStateMachine::First(Table t, std::string_view prefix,
     if (shard < lru_floor_.size()) floor = &lru_floor_[shard];
   }
   const std::string& seek = (floor != nullptr && *floor > from) ? *floor : from;
-  // Candidate from storage: the first stored key not deleted in the overlay.
+  // Candidate from storage: the first stored key not deleted in the overlay
+  // or the delta.
   std::optional<std::string> stored;
   auto it = storage_->NewPrefixIterator(ks_[t], prefix);
   if (!it.ok()) return it.status();
   for (it->Seek(seek); it->Valid(); it->Next()) {
-    auto o = overlay_[t].find(std::string(it->key()));
-    if (o == overlay_[t].end() || o->second.has_value()) {
-      stored = std::string(it->key());
+    std::string k(it->key());
+    const std::optional<std::string>* p = Pending(t, k);
+    if (p == nullptr || p->has_value()) {
+      stored = std::move(k);
       break;
     }
   }
   SB_RETURN_IF_ERROR(it->status());
-  // Candidate from the overlay: the first key written (not deleted).
+  // Candidates from the overlay and from the delta: the first key written
+  // (not deleted), in the delta only if the overlay does not delete it.
   std::optional<std::string> pending;
   for (auto o = overlay_[t].lower_bound(seek);
        o != overlay_[t].end() && o->first.starts_with(prefix); ++o) {
     if (o->second.has_value()) {
       pending = o->first;
+      break;
+    }
+  }
+  for (auto d = delta_[t].lower_bound(seek);
+       d != delta_[t].end() && d->first.starts_with(prefix) &&
+       (!pending || d->first < *pending);
+       ++d) {
+    if (d->second.has_value() && Pending(t, d->first)->has_value()) {
+      pending = d->first;
       break;
     }
   }
@@ -286,28 +357,128 @@ void OrderStateMachine::ForgetOverlayIfReapplied(uint64_t index) {
   ForgetLruFloors();
   for (auto& o : overlay_) o.clear();
   overlay_index_ = 0;
+  checkpoint_pending_ = 0;
 }
 
 void OrderStateMachine::OnWritten(uint64_t applied) {
   // What a client hears is now what a read sees.
   results_.ReleaseThrough(applied);
-  if (overlay_index_ == 0 || applied < overlay_index_) return;
-  if (session_cache_.size() + overlay_[kSessions].size() > kMaxCachedSessions) {
-    session_cache_.clear();
+  if (overlay_index_ != 0 && applied >= overlay_index_) KeepOverlay();
+  if (checkpoint_pending_ != 0 && applied >= checkpoint_pending_) {
+    NoteCheckpoint(checkpoint_pending_);
   }
-  for (auto& [key, value] : overlay_[kSessions]) {
-    if (value.has_value()) {
-      session_cache_.insert_or_assign(key, std::move(*value));
-    } else {
-      session_cache_.erase(key);
+}
+
+void OrderStateMachine::KeepOverlay() {
+  for (Table t : {kSessions, kLru, kMeta}) {
+    for (auto& [key, value] : overlay_[t]) {
+      if (Deferred(t, key)) delta_[t].insert_or_assign(key, std::move(value));
     }
   }
   for (auto& o : overlay_) o.clear();
   overlay_index_ = 0;
 }
 
+void OrderStateMachine::NoteCheckpoint(uint64_t index) {
+  if (session_cache_.size() + delta_[kSessions].size() > kMaxCachedSessions) {
+    session_cache_.clear();
+  }
+  for (auto& [key, value] : delta_[kSessions]) {
+    if (value.has_value()) {
+      session_cache_.insert_or_assign(key, std::move(*value));
+    } else {
+      session_cache_.erase(key);
+    }
+  }
+  for (auto& d : delta_) d.clear();
+  checkpoint_index_ = index;
+  checkpoint_pending_ = 0;
+}
+
+Status OrderStateMachine::AddCheckpoint(uint64_t applied, WriteBatch* batch) {
+  for (Table t : {kSessions, kLru, kMeta}) {
+    auto put = [&](const std::string& key,
+                   const std::optional<std::string>& value) {
+      return value.has_value() ? batch->Put(ks_[t], key, *value)
+                               : batch->Delete(ks_[t], key);
+    };
+    for (const auto& [key, value] : delta_[t]) {
+      if (overlay_[t].count(key) == 0) SB_RETURN_IF_ERROR(put(key, value));
+    }
+    for (const auto& [key, value] : overlay_[t]) {
+      if (Deferred(t, key)) SB_RETURN_IF_ERROR(put(key, value));
+    }
+  }
+  // Results are kept for replaying after this checkpoint only.
+  SB_RETURN_IF_ERROR(
+      batch->DeleteRange(ks_[kMeta], ResultKey(0), ResultKey(applied + 1)));
+  return batch->Put(ks_[kMeta], kCheckpointKey, U64Value(applied));
+}
+
 Status OrderStateMachine::FinishApply(uint64_t applied, WriteBatch* batch) {
-  return batch->Put(ks_[kMeta], kAppliedKey, U64Value(applied));
+  SB_RETURN_IF_ERROR(batch->Put(ks_[kMeta], kAppliedKey, U64Value(applied)));
+  size_t keys = 0;
+  for (Table t : {kSessions, kLru, kMeta}) {
+    keys += delta_[t].size() + overlay_[t].size();
+  }
+  if (applied - checkpoint_index_ < opts_.checkpoint_entries &&
+      keys < opts_.checkpoint_keys) {
+    return Status::OK();
+  }
+  SB_RETURN_IF_ERROR(AddCheckpoint(applied, batch));
+  checkpoint_pending_ = applied;
+  return Status::OK();
+}
+
+Status OrderStateMachine::Checkpoint() {
+  if (overlay_index_ != 0) {
+    return Status::Busy(
+        "applied entries wait for their batch: checkpoint between batches");
+  }
+  auto applied = StoredAppliedIndex();
+  if (!applied.ok()) return applied.status();
+  if (*applied == checkpoint_index_ && delta_[kSessions].empty() &&
+      delta_[kLru].empty() && delta_[kMeta].empty()) {
+    return Status::OK();
+  }
+  auto batch = storage_->NewBatch();
+  if (!batch.ok()) return batch.status();
+  SB_RETURN_IF_ERROR(AddCheckpoint(*applied, &*batch));
+  SB_RETURN_IF_ERROR(storage_->Write(*batch, false));
+  NoteCheckpoint(*applied);
+  return Status::OK();
+}
+
+uint64_t OrderStateMachine::ReplayFrom() const {
+  return stored_applied_ > checkpoint_index_ ? checkpoint_index_ + 1 : 0;
+}
+
+Status OrderStateMachine::Replay(const EntryView& entry) {
+  overlay_index_ = entry.index;
+  if (entry.type == EntryType::kNormal) {
+    // An entry that did not decode was skipped when applied: again now.
+    auto cmd = DecodeCommand(entry.data);
+    if (cmd.ok()) {
+      auto r = Execute(*cmd, entry.index, nullptr);
+      if (!r.ok()) {
+        return r.status().Annotate("replaying index " +
+                                   std::to_string(entry.index));
+      }
+    }
+  }
+  KeepOverlay();
+  return Status::OK();
+}
+
+StatusOr<CommandResult> OrderStateMachine::StoredResult(uint64_t index) const {
+  std::string v;
+  Status s = storage_->Get(ks_[kMeta], ResultKey(index), &v);
+  if (s.IsNotFound()) {
+    return Status::Corruption("no stored result for the write at index " +
+                              std::to_string(index));
+  }
+  SB_RETURN_IF_ERROR(s);
+  return DecodeResult(v);
 }
 
 // ---- Apply ----------------------------------------------------------------
@@ -377,6 +548,20 @@ StatusOr<CommandResult> OrderStateMachine::Execute(const Command& c,
     // applies and opens a session: a retry is safe only within the window.
   }
 
+  if (batch == nullptr) {
+    // Replaying: the data already holds this write; its session gets the
+    // result the write had.
+    if (c.client_id == 0) return r;
+    if (c.kind != CommandKind::kPut) {
+      auto stored = StoredResult(index);
+      if (!stored.ok()) return stored.status();
+      r = std::move(stored.value());
+    }
+    SB_RETURN_IF_ERROR(
+        StoreSession(c, session ? &*session : nullptr, r, batch));
+    return r;
+  }
+
   const std::string dkey = DataKey(c.shard, c.key);
   std::string current;
   bool exists = false;
@@ -426,6 +611,13 @@ StatusOr<CommandResult> OrderStateMachine::Execute(const Command& c,
       return Status::Internal("unexpected command kind");
   }
   if (c.client_id != 0) {
+    // A put's result is its index; any other result is kept for a replay
+    // until the next checkpoint (see the header).
+    if (c.kind != CommandKind::kPut) {
+      std::string v;
+      EncodeResult(r, &v);
+      SB_RETURN_IF_ERROR(batch->Put(ks_[kMeta], ResultKey(index), v));
+    }
     SB_RETURN_IF_ERROR(
         StoreSession(c, session ? &*session : nullptr, r, batch));
   }

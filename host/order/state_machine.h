@@ -3,10 +3,12 @@
 //
 // OrderStateMachine is the GroupStateMachine (host/consensus/driver.h) of an
 // order. The driver feeds it committed entries; each is a Command
-// (command.h) whose writes go into the driver's batch, committed together
-// with the applied index. Nothing of the data set lives on the heap: every
-// read goes to storage (through a small overlay of this cycle's not yet
-// written writes, see below), so data sets larger than memory work.
+// (command.h) whose data writes go into the driver's batch, committed
+// together with the applied index. Nothing of the data set lives on the
+// heap: every read goes to storage (through a small overlay of this cycle's
+// not yet written writes, see below), so data sets larger than memory
+// work. Only the session table's changes since the last checkpoint are
+// held in memory (bounded, see Session checkpoints).
 //
 // Storage layout (one set of keyspaces per order, <g> = group id in
 // decimal; shard = 2 bytes big-endian, client = 8 bytes big-endian):
@@ -19,8 +21,11 @@
 //                       (the sessions of a shard, oldest first; index
 //                       time = last seen rounded up, see below)
 //   order.<g>.meta      'a'                          -> applied index (8B)
+//                       'c'                          -> checkpoint index (8B)
 //                       'n' | shard                  -> sessions in shard (8B)
-//                       'v'                          -> format (8B), 2
+//                       'r' | index (8B)             -> result of the write
+//                                                       at index (not a put)
+//                       'v'                          -> format (8B), 3
 //
 // Because every key starts with its shard, one shard's data and sessions
 // are each one key range: they travel together (migration) and a snapshot
@@ -50,19 +55,41 @@
 // Batch overlay: the driver applies a cycle's entries into one batch and
 // writes it afterwards, so a later entry of the same cycle must see the
 // earlier ones' writes. The state machine keeps those writes in a small
-// overlay (bounded by one cycle's entries) and forgets it when the driver
-// reports the batch written (OnWritten), or when an index is applied again
-// (the batch holding it was never written).
+// overlay (bounded by one cycle's entries). When the driver reports the
+// batch written (OnWritten), the overlay's session-table changes move to
+// the delta and the rest is forgotten; when an index is applied again (the
+// batch holding it was never written), all of it is forgotten.
 //
-// Session cache: every write reads its client's session. The sessions the
-// overlay held when its batch was written go into a cache of what storage
-// holds (at most kMaxCachedSessions; cleared when full and on restore; a
-// batch that was never written never reaches it), so the next write of the
-// same client reads memory, not storage.
+// Session checkpoints: data is written with every batch, but the session
+// table (sessions, their index, the per-shard counts) is not. Its changes
+// stay in memory (the delta) and are written all at once at a checkpoint,
+// which records its index ('c'): a checkpoint comes every
+// checkpoint_entries applied entries, when the delta holds
+// checkpoint_keys keys, and before every snapshot is read. So storage
+// holds the data as of the applied index and the session table as of the
+// checkpoint. A client writing often rewrites its session in memory only,
+// instead of once per write in storage.
 //
-// Thread safety: Apply, Snapshot*, Restore* and OnWritten run on the
-// driver's thread. Get, Owns and results() may be called from any thread
-// (Get reads storage directly: it sees written batches only).
+// After a restart the driver replays the log from the checkpoint to the
+// applied index (ReplayFrom, Replay): each entry goes through the same
+// session rules as when it was applied (expiry, duplicate, stale, eviction)
+// but changes no data. What the session remembers is the write's result:
+// a put's result is its index; any other write's result cannot be
+// recomputed from the data once later writes changed it, so applying it
+// stores its result ('r' | index) with the data, and a checkpoint deletes
+// those up to its index. The log is never compacted past a checkpoint:
+// a snapshot checkpoints first. A store of format 2 (session table
+// written with every batch) is a checkpoint at its applied index, and is
+// upgraded to format 3 at open.
+//
+// Session cache: every write reads its client's session. Sessions written
+// at a checkpoint go into a cache of what storage holds (at most
+// kMaxCachedSessions; cleared when full and on restore), so the next
+// write of the same client reads memory, not storage.
+//
+// Thread safety: Apply, Replay, Checkpoint, Snapshot*, Restore* and
+// OnWritten run on the driver's thread. Get, Owns and results() may be called
+// from any thread (Get reads storage directly: it sees written batches only).
 #pragma once
 
 #include <cstdint>
@@ -92,6 +119,11 @@ struct OrderOptions {
   // Expired sessions removed per applied command, at most (bounds the work
   // of one apply; expiry catches up over later commands).
   uint32_t max_expirations_per_apply = 16;
+  // Session checkpoints: after this many applied entries (bounds the log a
+  // restart replays), or once the delta holds this many keys (bounds its
+  // memory), whichever comes first.
+  uint64_t checkpoint_entries = 100'000;
+  uint64_t checkpoint_keys = 1 << 16;
 };
 
 // The options of order `group_id` owning `owned`, from the node's
@@ -140,9 +172,15 @@ class OrderStateMachine : public GroupStateMachine {
 
   // --- GroupStateMachine. ---
   Status Apply(const EntryView& entry, WriteBatch* batch) override;
-  // Stores the applied index (once per batch).
+  // Stores the applied index (once per batch), and a checkpoint when one
+  // is due.
   Status FinishApply(uint64_t applied, WriteBatch* batch) override;
-  // A SnapshotSource (streaming).
+  // After a restart: the entry after the stored checkpoint, if the applied
+  // index is past it (0 otherwise); Replay takes the entries from there
+  // through the applied index, in order, before anything is applied.
+  uint64_t ReplayFrom() const override;
+  Status Replay(const EntryView& entry) override;
+  // Checkpoints first, then a SnapshotSource (streaming).
   StatusOr<std::unique_ptr<StateReader>> OpenSnapshot() override;
   // Restores one chunk (in order). Chunks may be cut anywhere, not only
   // at record boundaries (at most one partial record is carried to the
@@ -166,6 +204,12 @@ class OrderStateMachine : public GroupStateMachine {
   uint32_t shards() const { return opts_.shards; }
   // The applied index as written to storage.
   StatusOr<uint64_t> StoredAppliedIndex() const;
+  // Writes the session table's changes held in memory: a checkpoint at the
+  // applied index. Between batches only (Busy while applied
+  // entries wait for their batch to be written).
+  Status Checkpoint();
+  // The index of the last checkpoint written.
+  uint64_t checkpoint_index() const { return checkpoint_index_; }
 
   ApplyResults& results() { return results_; }
   // Driver thread: read_index answers go to `fn` (the order's Herald).
@@ -180,8 +224,8 @@ class OrderStateMachine : public GroupStateMachine {
 
   // Keyspace ids, for tests and tools: data, sessions, lru, meta.
   std::vector<uint32_t> keyspaces() const;
-  // The format this build writes (meta 'v').
-  static constexpr uint64_t kFormat = 2;
+  // The format this build writes (meta 'v'); it also opens format 2.
+  static constexpr uint64_t kFormat = 3;
   // Session cache bound (entries).
   static constexpr size_t kMaxCachedSessions = 1 << 16;
 
@@ -192,7 +236,23 @@ class OrderStateMachine : public GroupStateMachine {
 
   OrderStateMachine(Storage* storage, OrderOptions options);
 
-  // Storage access through this cycle's overlay.
+  // Whether writes of `key` in `t` belong to the session table (kept in
+  // the delta until a checkpoint) rather than going into the batch.
+  static bool Deferred(Table t, std::string_view key);
+  // What the overlay, or else the delta, holds for `key`: null if neither
+  // has it, else the value (nullopt: deleted).
+  const std::optional<std::string>* Pending(Table t,
+                                            const std::string& key) const;
+  // Adds the session table's pending changes (delta and overlay), the
+  // checkpoint index and the removal of result records to `batch`.
+  Status AddCheckpoint(uint64_t applied, WriteBatch* batch);
+  // The checkpoint at `index` was written: the delta is in storage now.
+  void NoteCheckpoint(uint64_t index);
+  // Moves the overlay's session-table writes into the delta and empties
+  // the overlay (its batch was written, or it holds a replayed entry).
+  void KeepOverlay();
+
+  // Storage access through this cycle's overlay (and the delta).
   Status Read(Table t, std::string_view key, std::string* value) const;
   Status Write(Table t, std::string_view key, std::string_view value,
                WriteBatch* batch);
@@ -209,8 +269,12 @@ class OrderStateMachine : public GroupStateMachine {
   // Forgets every session-index floor (storage changed behind them).
   void ForgetLruFloors();
 
+  // Applies `c` at `index`. Replaying (batch null), only the session table
+  // changes, with the result the entry had when it was applied.
   StatusOr<CommandResult> Execute(const Command& c, uint64_t index,
                                   WriteBatch* batch);
+  // The result of the write at `index` stored when it was applied.
+  StatusOr<CommandResult> StoredResult(uint64_t index) const;
   Status ExpireSessions(uint16_t shard, uint64_t now_ms, WriteBatch* batch);
   Status RemoveSession(uint16_t shard, uint64_t client, uint64_t index_time,
                        WriteBatch* batch);
@@ -225,8 +289,15 @@ class OrderStateMachine : public GroupStateMachine {
   uint32_t ks_[kTables] = {};
   std::map<std::string, std::optional<std::string>> overlay_[kTables];
   uint64_t overlay_index_ = 0;  // newest index whose writes are in overlay_
+  // Session-table changes of written batches since the last checkpoint
+  // (nullopt: deleted); the overlay sits above it.
+  std::map<std::string, std::optional<std::string>> delta_[kTables];
+  uint64_t checkpoint_index_ = 0;    // the stored 'c'
+  uint64_t checkpoint_pending_ = 0;  // a checkpoint in the unwritten batch
+  uint64_t stored_applied_ = 0;      // applied index at open (for replay)
   uint64_t index_granule_ms_ = 1;
-  // Session key -> stored session value, for sessions in written batches.
+  // Session key -> stored session value, for sessions written at a
+  // checkpoint (the delta and the overlay sit above it).
   std::unordered_map<std::string, std::string> session_cache_;
   // Per shard, a session-index key no live key of the shard sorts below
   // (empty: unknown). First() on the session index seeks from there instead

@@ -146,6 +146,20 @@ class KvMachine : public GroupStateMachine {
     }
     return Status::OK();
   }
+  // Replay: the test names where it starts; entries are recorded.
+  uint64_t ReplayFrom() const override { return replay_from_; }
+  Status Replay(const EntryView& e) override {
+    replayed_.push_back({e.index, std::string(e.data)});
+    return Status::OK();
+  }
+  void set_replay_from(uint64_t index) { replay_from_ = index; }
+  const std::vector<std::pair<uint64_t, std::string>>& replayed() const {
+    return replayed_;
+  }
+  uint64_t StoredApplied() const {
+    std::string v;
+    return storage_->Get(meta_, "applied", &v).ok() ? std::stoull(v) : 0;
+  }
   int restore_chunks() const { return restore_chunks_; }
   std::string Get(const std::string& key) const {
     std::string v;
@@ -160,6 +174,8 @@ class KvMachine : public GroupStateMachine {
   uint32_t meta_ = 0;
   std::string carry_;
   int restore_chunks_ = 0;
+  uint64_t replay_from_ = 0;
+  std::vector<std::pair<uint64_t, std::string>> replayed_;
 };
 
 struct Msg {
@@ -431,6 +447,53 @@ TEST_P(DriverTest, InterruptedInstallResumesOnRestart) {
   cut_.clear();
   ASSERT_TRUE(Put(10, "final", "1", 3));
   EXPECT_EQ(n->sms[10]->Get("k19"), "19");
+}
+
+// A state machine that names an entry to replay from (ReplayFrom) gets
+// the stored entries from there through the applied index, in order,
+// before the group runs; one that names an entry the log no longer holds
+// keeps the group from starting.
+TEST_P(DriverTest, RestartReplaysWhatTheStateMachineAsksFor) {
+  snapshot_every_ = 0;
+  for (int i = 1; i <= nodes(); ++i) Restart(i);
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(Put(10, "r" + std::to_string(i), std::to_string(i), nodes()));
+  }
+  Node* n = nodes_[0].get();
+  KvMachine* sm = n->sms[10].get();
+  const uint64_t applied = sm->StoredApplied();
+  ASSERT_GE(applied, 6u);
+  sm->set_replay_from(applied - 3);
+  Restart(1);
+  ASSERT_EQ(sm->replayed().size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(sm->replayed()[i].first, applied - 3 + i);
+  }
+  EXPECT_EQ(sm->replayed().back().second, "r5=5");
+  sm->set_replay_from(0);
+  ASSERT_TRUE(Put(10, "after", "1", nodes()));
+
+  // The log compacted past the entry asked for: AddGroup fails, saying so.
+  snapshot_every_ = 1;
+  Restart(1);
+  ASSERT_TRUE(Put(10, "compact", "1", nodes()));
+  ASSERT_GT(n->driver->group(10)->GetStatus().first_index, 2u);
+  n->driver.reset();
+  n->driver = std::make_unique<ConsensusDriver>(
+      n->id, n->storage.get(), consensus_, n->hs->table(),
+      [](uint64_t, uint64_t, std::string_view) {});
+  ASSERT_TRUE(n->driver->Init().ok());
+  sm->set_replay_from(1);
+  GroupOptions o;
+  o.group_id = 10;
+  Status s = n->driver->AddGroup(o, sm);
+  EXPECT_EQ(s.code(), Code::kCorruption) << s.ToString();
+  EXPECT_NE(s.ToString().find("replaying [1,"), std::string::npos)
+      << s.ToString();
+  sm->set_replay_from(0);
+  n->driver.reset();
+  StartDriver(n);
+  ASSERT_TRUE(Put(10, "final", "1", nodes()));
 }
 
 // [compaction] log_bytes: with no entry threshold, the log is compacted

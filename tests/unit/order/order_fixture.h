@@ -98,9 +98,12 @@ inline CommandResult ApplyOne(Replica* r, const Command& c) {
   return res[0].ok() ? res[0].value() : CommandResult{};
 }
 
-// Every key and value of every keyspace of the order.
+// Every key and value of every keyspace of the order, after a checkpoint
+// (so the session table is all in storage).
 inline std::vector<std::map<std::string, std::string>> Dump(Replica* r) {
   std::vector<std::map<std::string, std::string>> out;
+  Status cp = r->sm->Checkpoint();
+  EXPECT_TRUE(cp.ok()) << cp.ToString();
   for (uint32_t ks : r->sm->keyspaces()) {
     std::map<std::string, std::string> m;
     auto it = r->storage->NewIterator(ks);

@@ -328,6 +328,23 @@ TEST(OrderStateMachineTest, OpenRefusesAnotherStoredFormat) {
   EXPECT_EQ(GetU64(v), OrderStateMachine::kFormat);
   // Reopening the same format works.
   ASSERT_TRUE(OrderStateMachine::Open(r->storage.get(), o).ok());
+  // Format 2 (the session table written with every batch) is a checkpoint
+  // at its applied index: opened, upgraded, and its sessions still answer.
+  ASSERT_TRUE(r->sm->Checkpoint().ok());
+  std::string two;
+  PutU64(&two, 2);
+  ASSERT_TRUE(r->storage->Put(meta, "v", two).ok());
+  ASSERT_TRUE(r->storage->Delete(meta, "c").ok());
+  auto upgraded = OrderStateMachine::Open(r->storage.get(), o);
+  ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
+  r->sm = std::move(upgraded.value());
+  EXPECT_EQ(r->sm->ReplayFrom(), 0u);
+  EXPECT_EQ(r->sm->checkpoint_index(), 1u);
+  ASSERT_TRUE(r->storage->Get(meta, "v", &v).ok());
+  EXPECT_EQ(GetU64(v), OrderStateMachine::kFormat);
+  EXPECT_TRUE(
+      ApplyOne(r.get(), Command::Put(1, "k", "v").WithSession(3, 1, 1000))
+          .duplicate);
   // Format 1: the same state without the format key.
   ASSERT_TRUE(r->storage->Delete(meta, "v").ok());
   auto old = OrderStateMachine::Open(r->storage.get(), o);
@@ -344,23 +361,14 @@ TEST(OrderStateMachineTest, OpenRefusesAnotherStoredFormat) {
   EXPECT_EQ(newer.status().code(), Code::kNotSupported);
 }
 
-// The same log on two replicas, cut into batches differently, with session
-// expiry and eviction happening throughout: every key of every keyspace
-// must match, and so must every answer.
-TEST(OrderStateMachineTest, ReplicasApplyingOneLogAgreeOnEveryKey) {
-  OrderOptions o = AllShards(4);
-  o.session_expiry_ms = 500;
-  o.max_sessions_per_shard = 6;
-  o.owned = {0, 1, 2};
-  auto a = MakeReplica(o);
-  auto b = MakeReplica(o);
-  ASSERT_TRUE(a && b);
-  const uint64_t seed = 20261124;
-  std::mt19937_64 rng(seed);
+// A log of `n` writes of every kind to 20 keys of shards 0..3 by 12
+// clients, mostly in sequence, with retries, stale sequences and writes
+// without a session; herald time moves forward by up to 40 ms a write.
+std::vector<std::string> RandomLog(std::mt19937_64& rng, int n) {
   std::vector<std::string> log;
   std::map<uint64_t, uint64_t> seq;
   uint64_t now = 1000;
-  for (int i = 0; i < 600; ++i) {
+  for (int i = 0; i < n; ++i) {
     std::string key = "k" + std::to_string(rng() % 20);
     uint16_t shard = ShardOf(key, 4);
     Command c;
@@ -393,6 +401,23 @@ TEST(OrderStateMachineTest, ReplicasApplyingOneLogAgreeOnEveryKey) {
     }
     log.push_back(Encoded(c));
   }
+  return log;
+}
+
+// The same log on two replicas, cut into batches differently, with session
+// expiry and eviction happening throughout: every key of every keyspace
+// must match, and so must every answer.
+TEST(OrderStateMachineTest, ReplicasApplyingOneLogAgreeOnEveryKey) {
+  OrderOptions o = AllShards(4);
+  o.session_expiry_ms = 500;
+  o.max_sessions_per_shard = 6;
+  o.owned = {0, 1, 2};
+  auto a = MakeReplica(o);
+  auto b = MakeReplica(o);
+  ASSERT_TRUE(a && b);
+  const uint64_t seed = 20261124;
+  std::mt19937_64 rng(seed);
+  const std::vector<std::string> log = RandomLog(rng, 600);
   std::vector<StatusOr<CommandResult>> ra, rb;
   for (const std::string& p : log) {
     auto x = ApplyBatch(a.get(), {p});
@@ -420,6 +445,95 @@ TEST(OrderStateMachineTest, ReplicasApplyingOneLogAgreeOnEveryKey) {
   std::map<std::string, int> per_shard;
   for (const auto& [key, value] : dump[1]) ++per_shard[key.substr(0, 2)];
   for (const auto& [shard, n] : per_shard) EXPECT_LE(n, 6);
+}
+
+// Session checkpoints: a replica that restarts between batches (losing the
+// session changes it held in memory) and replays the log from its
+// checkpoint, as the driver does, must answer every later write as a
+// replica that never restarted does, and hold the same keys. Checkpoints
+// come often, by entries and by keys, so restarts land at every distance
+// from one; the log has writes of every kind, retries among them.
+TEST(OrderStateMachineTest, RestartReplaysTheLogFromTheCheckpoint) {
+  OrderOptions o = AllShards(4);
+  o.session_expiry_ms = 500;
+  o.max_sessions_per_shard = 6;
+  o.owned = {0, 1, 2};
+  auto b = MakeReplica(o);  // never restarts, rarely checkpoints
+  o.checkpoint_entries = 40;
+  o.checkpoint_keys = 25;
+  auto a = MakeReplica(o);
+  ASSERT_TRUE(a && b);
+  const uint64_t seed = 20261126;
+  std::mt19937_64 rng(seed);
+  const std::vector<std::string> log = RandomLog(rng, 800);
+  std::vector<StatusOr<CommandResult>> ra, rb;
+  size_t restarts = 0, replayed = 0, checkpoints = 0;
+  uint64_t last_checkpoint = 0;
+  for (size_t i = 0; i < log.size();) {
+    const size_t n = 1 + rng() % 9;
+    std::vector<std::string> part(log.begin() + i,
+                                  log.begin() + std::min(log.size(), i + n));
+    for (auto& x : ApplyBatch(a.get(), part)) ra.push_back(x);
+    for (auto& x : ApplyBatch(b.get(), part)) rb.push_back(x);
+    i += part.size();
+    if (a->sm->checkpoint_index() != last_checkpoint) {
+      ++checkpoints;
+      last_checkpoint = a->sm->checkpoint_index();
+    }
+    if (rng() % 3 != 0) continue;
+    auto reopened = OrderStateMachine::Open(a->storage.get(), o);
+    ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+    a->sm = std::move(reopened.value());
+    ++restarts;
+    const uint64_t applied = a->next_index - 1;
+    const uint64_t from = a->sm->ReplayFrom();
+    if (from == 0) {
+      EXPECT_EQ(a->sm->checkpoint_index(), applied);
+      continue;
+    }
+    ASSERT_EQ(from, a->sm->checkpoint_index() + 1);
+    ASSERT_LE(from, applied);
+    for (uint64_t x = from; x <= applied; ++x) {
+      Status s =
+          a->sm->Replay(EntryView{EntryType::kNormal, x, {}, log[x - 1]});
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      ++replayed;
+    }
+  }
+  ASSERT_EQ(ra.size(), rb.size());
+  size_t duplicates = 0;
+  for (size_t i = 0; i < ra.size(); ++i) {
+    ASSERT_TRUE(ra[i].ok() && rb[i].ok()) << "seed " << seed;
+    EXPECT_EQ(*ra[i], *rb[i]) << "seed " << seed << " entry " << i;
+    if (ra[i]->duplicate) ++duplicates;
+  }
+  EXPECT_EQ(Dump(a.get()), Dump(b.get())) << "seed " << seed;
+  EXPECT_GT(duplicates, 0u);
+  EXPECT_GT(restarts, 20u);
+  EXPECT_GT(replayed, 100u);
+  EXPECT_GT(checkpoints, 10u);
+}
+
+// A replayed write that is not a put takes its result from what applying
+// it stored; with that record gone the replay stops with Corruption rather
+// than give a retry a made-up answer.
+TEST(OrderStateMachineTest, ReplayWithoutAStoredResultIsCorruption) {
+  OrderOptions o = AllShards(4);
+  auto r = MakeReplica(o);
+  ASSERT_TRUE(r);
+  const Command app = Command::Append(1, "k", "x").WithSession(9, 1, 1000);
+  ApplyOne(r.get(), app);
+  const uint32_t meta = r->sm->keyspaces()[3];
+  std::string key = "r";
+  PutU64(&key, 1);
+  ASSERT_TRUE(r->storage->Delete(meta, key).ok());
+  auto reopened = OrderStateMachine::Open(r->storage.get(), o);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  ASSERT_EQ(reopened.value()->ReplayFrom(), 1u);
+  const std::string data = Encoded(app);
+  Status s =
+      reopened.value()->Replay(EntryView{EntryType::kNormal, 1, {}, data});
+  EXPECT_EQ(s.code(), Code::kCorruption) << s.ToString();
 }
 
 // Expiry finds the least recently seen session of a shard from a remembered
