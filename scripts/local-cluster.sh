@@ -13,7 +13,10 @@
 # Environment: SB_ORDERS (3), SB_REPLICAS (3), SB_SHARDS (64),
 # SB_BASE_PORT (7400: peers on BASE+1.., clients on BASE+101..),
 # SB_BUILD (build: where shardbearerd and the plugins are), SB_EXTRA_TOML
-# (TOML text appended to every node's config, e.g. a [compaction] table).
+# (TOML text appended to every node's config, e.g. a [compaction] table),
+# SB_SAME_SESSION (0: each node runs in a session of its own, setsid, so a
+# Ctrl-C at this terminal does not reach it; 1: nodes stay in the caller's
+# session, as a benchmark wants them, see docs/performance.md).
 # DIR defaults to /tmp/shardbearer-local. Logs: DIR/<node>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +29,9 @@ shards=${SB_SHARDS:-64}
 base=${SB_BASE_PORT:-7400}
 build=${SB_BUILD:-build}
 extra_toml=${SB_EXTRA_TOML:-}
+same_session=${SB_SAME_SESSION:-0}
+[[ "$same_session" = 0 || "$same_session" = 1 ]] ||
+  { echo "SB_SAME_SESSION must be 0 or 1" >&2; exit 2; }
 nodes=$((orders * replicas))
 
 peer_port() { echo $((base + $1)); }
@@ -76,7 +82,9 @@ start() {
       continue
     fi
     "$build/host/shardbearerd" --check-config "$dir/node$i.toml" >/dev/null
-    setsid "$build/host/shardbearerd" --config "$dir/node$i.toml" \
+    detach=(setsid)
+    [ "$same_session" = 1 ] && detach=()
+    "${detach[@]}" "$build/host/shardbearerd" --config "$dir/node$i.toml" \
       >>"$dir/node$i.log" 2>&1 </dev/null &
     echo $! >"$dir/node$i.pid"
   done

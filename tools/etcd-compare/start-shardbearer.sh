@@ -34,7 +34,11 @@ dir=$1
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
-export SB_ORDERS=1 SB_REPLICAS=3
+# The radiants stay in this script's session, as run.sh's etcd members do:
+# with kernel.sched_autogroup_enabled each session is a scheduling group of
+# its own, and the two systems must be scheduled alike (docs/performance.md,
+# *Scheduling groups*).
+export SB_ORDERS=1 SB_REPLICAS=3 SB_SAME_SESSION=1
 export SB_BASE_PORT=${SB_BASE_PORT:-47400}
 export SB_SHARDS=${SB_SHARDS:-64}
 export SB_BUILD=${SB_BUILD:-build}
