@@ -7,8 +7,8 @@
 namespace sb {
 namespace {
 
-// Size of the pieces a compaction stores its snapshot in.
-constexpr size_t kSnapshotPieceBytes = 1 << 20;
+// Bytes of log entries read at a time when replaying.
+constexpr size_t kReplayReadBytes = 1 << 20;
 
 }  // namespace
 
@@ -19,6 +19,15 @@ struct ConsensusDriver::Group {
   std::unique_ptr<ConsensusInstance> inst;
   ConsensusReady rd;       // the outstanding batch during a cycle
   bool installed = false;  // rd.snapshot was the last chunk, installed
+  // A compaction in progress: the reader, the index it covers, the bytes
+  // stored so far, and the snapshot it will replace.
+  struct Compaction {
+    std::unique_ptr<StateReader> reader;
+    uint64_t index = 0;
+    uint64_t offset = 0;
+    uint64_t base = 0;
+  };
+  std::optional<Compaction> compaction;
 };
 
 ConsensusDriver::ConsensusDriver(uint64_t node_id, Storage* storage,
@@ -125,7 +134,10 @@ StatusOr<size_t> ConsensusDriver::RunCycle() {
     g->installed = false;
     ready.push_back(g.get());
   }
-  if (ready.empty()) return size_t{0};
+  if (ready.empty()) {
+    for (auto& [id, g] : groups_) SB_RETURN_IF_ERROR(CompactStep(g.get()));
+    return size_t{0};
+  }
   // 0. Early messages (a leader's appends: they promise nothing about this
   // batch) leave first, so followers write while this node does. Then
   // 1. persist, 2. send, 3. apply, 4. advance — in this order: a message
@@ -151,7 +163,13 @@ StatusOr<size_t> ConsensusDriver::RunCycle() {
   }
   SB_RETURN_IF_ERROR(s);
   for (Group* g : ready) SB_RETURN_IF_ERROR(MaybeCompact(g));
+  for (auto& [id, g] : groups_) SB_RETURN_IF_ERROR(CompactStep(g.get()));
   return ready.size();
+}
+
+bool ConsensusDriver::compacting(uint64_t group_id) const {
+  auto it = groups_.find(group_id);
+  return it != groups_.end() && it->second->compaction.has_value();
 }
 
 Status ConsensusDriver::Persist(std::vector<Group*>& ready) {
@@ -276,7 +294,7 @@ Status ConsensusDriver::Replay(Group* g) {
     const uint64_t before = next;
     Status replayed;
     SB_RETURN_IF_ERROR(g->log
-                           ->Entries(next, through + 1, kSnapshotPieceBytes,
+                           ->Entries(next, through + 1, kReplayReadBytes,
                                      [&](const LogEntry& e) {
                                        if (!replayed.ok()) return;
                                        replayed = g->sm->Replay(EntryView{
@@ -299,6 +317,7 @@ void ConsensusDriver::NoteInstalled(Group* g, uint64_t index) {
 }
 
 Status ConsensusDriver::MaybeCompact(Group* g) {
+  if (g->compaction.has_value()) return Status::OK();
   const uint64_t every = g->opts.snapshot_every;
   const uint64_t bytes = g->opts.snapshot_bytes;
   const uint64_t applied = g->log->applied();
@@ -316,29 +335,55 @@ Status ConsensusDriver::MaybeCompact(Group* g) {
                             " state machine is at " + std::to_string(index) +
                             ", the log applied " + std::to_string(applied));
   }
-  // 1. Pieces, one batch each, under the new index: not current yet, so a
-  // crash here leaves the previous snapshot intact (the next commit
-  // deletes these pieces).
-  uint64_t offset = 0;
-  for (bool done = false; !done;) {
-    auto chunk = (*reader)->Next(kSnapshotPieceBytes, &done);
-    if (!chunk.ok()) return chunk.status();
-    if (chunk->empty()) continue;
+  Group::Compaction c;
+  c.reader = std::move(reader.value());
+  c.index = index;
+  c.base = g->log->snapshot_index();
+  g->compaction = std::move(c);
+  return Status::OK();
+}
+
+Status ConsensusDriver::CompactStep(Group* g) {
+  if (!g->compaction.has_value()) return Status::OK();
+  Group::Compaction& c = *g->compaction;
+  if (g->log->snapshot_index() != c.base) {
+    // An installed snapshot replaced the one this compaction would have
+    // replaced: its pieces go with the next snapshot made current.
+    g->compaction.reset();
+    return Status::OK();
+  }
+  // 1. Pieces, one per cycle, each in its own batch, under the new index:
+  // not current yet, so a crash here leaves the previous snapshot intact
+  // (the next commit deletes these pieces). The reader reads a storage
+  // snapshot: the state at c.index, whatever was applied since.
+  const size_t piece = std::max<uint64_t>(1, g->opts.snapshot_piece_bytes);
+  bool done = false;
+  auto chunk = c.reader->Next(piece, &done);
+  if (!chunk.ok()) {
+    g->compaction.reset();
+    return chunk.status();
+  }
+  if (!chunk->empty()) {
     auto b = storage_->NewBatch();
     if (!b.ok()) return b.status();
-    SB_RETURN_IF_ERROR(g->log->AddSnapshotPiece(index, offset, *chunk, &*b));
+    SB_RETURN_IF_ERROR(
+        g->log->AddSnapshotPiece(c.index, c.offset, *chunk, &*b));
     SB_RETURN_IF_ERROR(storage_->Write(*b, false));
-    offset += chunk->size();
+    c.offset += chunk->size();
   }
+  if (!done) return Status::OK();
   // 2. The plugin compacts; 3. one batch makes the snapshot current and
   // drops the log it covers. Atomic, so no sync is needed: after a crash
   // either the old snapshot with its log or the new one is there.
+  const uint64_t index = c.index;
+  const uint64_t size = c.offset;
+  g->compaction.reset();
   auto meta = g->inst->Compact(index);
   if (!meta.ok()) return meta.status();
   auto batch = storage_->NewBatch();
   if (!batch.ok()) return batch.status();
   SB_RETURN_IF_ERROR(
-      g->log->AddSnapshotCommit(index, *meta, offset, index, &*batch));
+      g->log->AddSnapshotCommit(index, *meta, size, index, &*batch));
   SB_RETURN_IF_ERROR(storage_->Write(*batch, false));
   g->log->NoteSnapshot(index, index);
   return Status::OK();

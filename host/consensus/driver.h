@@ -117,6 +117,10 @@ struct GroupOptions {
   // about this many bytes ([compaction] log_bytes). 0: that threshold off.
   uint64_t snapshot_every = 0;
   uint64_t snapshot_bytes = 0;
+  // A compaction stores the state in pieces of this size, one piece per
+  // driver cycle (see RunCycle), so that it never holds the driver's
+  // thread for longer than one piece takes.
+  uint64_t snapshot_piece_bytes = 1 << 20;
 };
 
 class ConsensusDriver {
@@ -145,13 +149,25 @@ class ConsensusDriver {
   Status Deliver(uint64_t group, std::string_view message);
   void Tick();
   // One cycle over every group with work. Returns how many groups had work.
+  // Every call (with work or not) also copies one piece of each
+  // compaction in progress; a compaction that is not done yet does not
+  // count as work.
   StatusOr<size_t> RunCycle();
+  // Whether a compaction of `group_id` is in progress (for tests).
+  bool compacting(uint64_t group_id) const;
 
  private:
   struct Group;
   Status Persist(std::vector<Group*>& ready);
   Status Apply(std::vector<Group*>& ready);
+  // Starts a compaction when a threshold is reached: the state machine's
+  // reader is opened at the applied index, its pieces are copied by
+  // CompactStep, one per cycle.
   Status MaybeCompact(Group* g);
+  // Copies the next piece of g's compaction; after the last one the plugin
+  // compacts and one batch makes the snapshot current. A compaction whose
+  // base snapshot was replaced meanwhile (an install) is dropped.
+  Status CompactStep(Group* g);
   // Feeds the stored incoming snapshot to the state machine; the final
   // writes go into `batch` (the caller writes it, then NoteInstalled).
   Status RunInstall(Group* g, uint64_t index, std::string_view meta,

@@ -240,8 +240,9 @@ void StorageLog::NoteSnapshot(uint64_t index, uint64_t log_through) {
   install_index_ = 0;
   install_meta_.clear();
   if (last_ <= log_through) last_ = index;
-  // What remains after `log_through` is at most a cycle or two of entries;
-  // the byte count starts over from there.
+  // The byte count starts over: what remains after `log_through` (the
+  // entries appended while a compaction copied its pieces) is not counted,
+  // so the next byte threshold is reached that much later.
   log_bytes_ = 0;
 }
 
