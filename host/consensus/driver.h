@@ -120,7 +120,7 @@ struct GroupOptions {
   // A compaction stores the state in pieces of this size, one piece per
   // driver cycle (see RunCycle), so that it never holds the driver's
   // thread for longer than one piece takes.
-  uint64_t snapshot_piece_bytes = 1 << 20;
+  uint64_t snapshot_piece_bytes = 1 << 18;
 };
 
 class ConsensusDriver {
