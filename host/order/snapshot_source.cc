@@ -185,10 +185,12 @@ Status OrderStateMachine::RestoreChunk(uint64_t index, bool first, bool last,
     results_.DropUnreleased();
     for (auto& o : overlay_) o.clear();
     for (auto& d : delta_) d.clear();
+    delta_bytes_ = 0;
     overlay_index_ = 0;
     checkpoint_pending_ = 0;
     ForgetLruFloors();
     session_cache_.clear();
+    session_cache_bytes_ = 0;
     restore_records_ = 0;
     restore_carry_.clear();
     restore_header_ = false;

@@ -372,7 +372,10 @@ void OrderStateMachine::OnWritten(uint64_t applied) {
 void OrderStateMachine::KeepOverlay() {
   for (Table t : {kSessions, kLru, kMeta}) {
     for (auto& [key, value] : overlay_[t]) {
-      if (Deferred(t, key)) delta_[t].insert_or_assign(key, std::move(value));
+      if (!Deferred(t, key)) continue;
+      // Counted again when a key is rewritten: an upper bound.
+      delta_bytes_ += key.size() + (value ? value->size() : 0);
+      delta_[t].insert_or_assign(key, std::move(value));
     }
   }
   for (auto& o : overlay_) o.clear();
@@ -380,17 +383,24 @@ void OrderStateMachine::KeepOverlay() {
 }
 
 void OrderStateMachine::NoteCheckpoint(uint64_t index) {
-  if (session_cache_.size() + delta_[kSessions].size() > kMaxCachedSessions) {
+  if (session_cache_.size() + delta_[kSessions].size() > kMaxCachedSessions ||
+      session_cache_bytes_ + delta_bytes_ > kMaxCachedSessionBytes) {
     session_cache_.clear();
+    session_cache_bytes_ = 0;
   }
   for (auto& [key, value] : delta_[kSessions]) {
+    auto old = session_cache_.find(key);
+    if (old != session_cache_.end()) {
+      session_cache_bytes_ -= old->first.size() + old->second.size();
+      session_cache_.erase(old);
+    }
     if (value.has_value()) {
-      session_cache_.insert_or_assign(key, std::move(*value));
-    } else {
-      session_cache_.erase(key);
+      session_cache_bytes_ += key.size() + value->size();
+      session_cache_.emplace(key, std::move(*value));
     }
   }
   for (auto& d : delta_) d.clear();
+  delta_bytes_ = 0;
   checkpoint_index_ = index;
   checkpoint_pending_ = 0;
 }
@@ -418,11 +428,15 @@ Status OrderStateMachine::AddCheckpoint(uint64_t applied, WriteBatch* batch) {
 Status OrderStateMachine::FinishApply(uint64_t applied, WriteBatch* batch) {
   SB_RETURN_IF_ERROR(batch->Put(ks_[kMeta], kAppliedKey, U64Value(applied)));
   size_t keys = 0;
+  uint64_t bytes = delta_bytes_;
   for (Table t : {kSessions, kLru, kMeta}) {
     keys += delta_[t].size() + overlay_[t].size();
+    for (const auto& [key, value] : overlay_[t]) {
+      bytes += key.size() + (value ? value->size() : 0);
+    }
   }
   if (applied - checkpoint_index_ < opts_.checkpoint_entries &&
-      keys < opts_.checkpoint_keys) {
+      keys < opts_.checkpoint_keys && bytes < opts_.checkpoint_bytes) {
     return Status::OK();
   }
   SB_RETURN_IF_ERROR(AddCheckpoint(applied, batch));

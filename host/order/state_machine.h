@@ -65,7 +65,8 @@
 // stay in memory (the delta) and are written all at once at a checkpoint,
 // which records its index ('c'): a checkpoint comes every
 // checkpoint_entries applied entries, when the delta holds
-// checkpoint_keys keys, and before every snapshot is read. So storage
+// checkpoint_keys keys or checkpoint_bytes bytes, and before every
+// snapshot is read. So storage
 // holds the data as of the applied index and the session table as of the
 // checkpoint. A client writing often rewrites its session in memory only,
 // instead of once per write in storage.
@@ -120,10 +121,12 @@ struct OrderOptions {
   // of one apply; expiry catches up over later commands).
   uint32_t max_expirations_per_apply = 16;
   // Session checkpoints: after this many applied entries (bounds the log a
-  // restart replays), or once the delta holds this many keys (bounds its
-  // memory), whichever comes first.
+  // restart replays), or once the delta holds this many keys or bytes
+  // (bounds its memory: a session holds its write's result, a
+  // compare-and-set's prior value included), whichever comes first.
   uint64_t checkpoint_entries = 100'000;
   uint64_t checkpoint_keys = 1 << 16;
+  uint64_t checkpoint_bytes = 64ull << 20;  // keys and values held
 };
 
 // The options of order `group_id` owning `owned`, from the node's
@@ -226,8 +229,9 @@ class OrderStateMachine : public GroupStateMachine {
   std::vector<uint32_t> keyspaces() const;
   // The format this build writes (meta 'v'); it also opens format 2.
   static constexpr uint64_t kFormat = 3;
-  // Session cache bound (entries).
+  // Session cache bounds (entries, and bytes of keys and values).
   static constexpr size_t kMaxCachedSessions = 1 << 16;
+  static constexpr size_t kMaxCachedSessionBytes = 64 << 20;
 
  private:
   enum Table : size_t { kData = 0, kSessions = 1, kLru = 2, kMeta = 3 };
@@ -292,13 +296,15 @@ class OrderStateMachine : public GroupStateMachine {
   // Session-table changes of written batches since the last checkpoint
   // (nullopt: deleted); the overlay sits above it.
   std::map<std::string, std::optional<std::string>> delta_[kTables];
-  uint64_t checkpoint_index_ = 0;    // the stored 'c'
+  uint64_t delta_bytes_ = 0;       // keys and values moved into delta_ (bound)
+  uint64_t checkpoint_index_ = 0;  // the stored 'c'
   uint64_t checkpoint_pending_ = 0;  // a checkpoint in the unwritten batch
   uint64_t stored_applied_ = 0;      // applied index at open (for replay)
   uint64_t index_granule_ms_ = 1;
   // Session key -> stored session value, for sessions written at a
   // checkpoint (the delta and the overlay sit above it).
   std::unordered_map<std::string, std::string> session_cache_;
+  size_t session_cache_bytes_ = 0;
   // Per shard, a session-index key no live key of the shard sorts below
   // (empty: unknown). First() on the session index seeks from there instead
   // of from the shard's prefix: every session write deletes the client's

@@ -523,6 +523,33 @@ TEST(OrderStateMachineTest, RestartReplaysTheLogFromTheCheckpoint) {
   EXPECT_GT(checkpoints, 10u);
 }
 
+// The delta is bounded in bytes as well as in keys: a session holds its
+// write's result, and a compare-and-set's result holds the prior value.
+// With checkpoint_bytes of 4 KiB, writes whose sessions carry 1 KiB each
+// are checkpointed every few writes, and the state still replays.
+TEST(OrderStateMachineTest, CheckpointsBoundTheDeltaInBytes) {
+  OrderOptions o = AllShards(4);
+  o.checkpoint_bytes = 4096;
+  auto r = MakeReplica(o);
+  ASSERT_TRUE(r);
+  const std::string big(1024, 'x');
+  ApplyOne(r.get(), Command::Put(1, "k", big));
+  uint64_t checkpoints = 0, last = r->sm->checkpoint_index();
+  for (uint64_t s = 1; s <= 20; ++s) {
+    // Swaps the value with itself: the result carries the 1 KiB value.
+    CommandResult res = ApplyOne(
+        r.get(),
+        Command::CompareAndSet(1, "k", &big, &big).WithSession(5, s, 1000));
+    EXPECT_TRUE(res.cas_succeeded);
+    if (r->sm->checkpoint_index() != last) {
+      ++checkpoints;
+      last = r->sm->checkpoint_index();
+    }
+  }
+  EXPECT_GE(checkpoints, 4u);
+  EXPECT_LE(r->next_index - 1 - r->sm->checkpoint_index(), 4u);
+}
+
 // A replayed write that is not a put takes its result from what applying
 // it stored; with that record gone the replay stops with Corruption rather
 // than give a retry a made-up answer.
