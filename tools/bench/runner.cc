@@ -239,7 +239,6 @@ std::unique_ptr<PhaseResult> RunWorkload(Target& target, const RunOptions& o) {
         }
         if (measuring) {
           s.per_op[static_cast<int>(type)].Record(ElapsedNs(t0, t1));
-          if (ElapsedNs(t0, t1) > 50'000'000) fprintf(stderr, "SLOW %lld ms start=%.3f\n", (long long)(ElapsedNs(t0, t1)/1000000), std::chrono::duration<double>(t0.time_since_epoch()).count());
         }
       }
       s.finished = Clock::now();
